@@ -24,7 +24,8 @@ export async function waitFor<T>(
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
-    if (options.signal?.aborted) throw new AdclickError(ErrorCodes.TIMEOUT, `aborted waiting for ${options.description ?? 'condition'}`);
+    if (options.signal?.aborted)
+      throw new AdclickError(ErrorCodes.TIMEOUT, `aborted waiting for ${options.description ?? 'condition'}`);
     try {
       const value = await condition();
       if (value) return value as NonNullable<T>;

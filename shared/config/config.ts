@@ -52,10 +52,12 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): AdclickConfig
   };
 
   const logLevel = str('LOG_LEVEL') as AdclickConfig['logLevel'];
-  if (!LOG_LEVELS.includes(logLevel)) fail('LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  if (!LOG_LEVELS.includes(logLevel))
+    fail('LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
 
   const s3Endpoint = read('S3_ENDPOINT') ?? `http://127.0.0.1:${LOCAL.s3Port}`;
-  if (!/^https?:\/\/[^\s]+$/.test(s3Endpoint)) fail('S3_ENDPOINT', `expected an http(s) URL, got "${s3Endpoint}"`);
+  if (!/^https?:\/\/[^\s]+$/.test(s3Endpoint))
+    fail('S3_ENDPOINT', `expected an http(s) URL, got "${s3Endpoint}"`);
   const s3Local = read('S3_ENDPOINT') === undefined;
   const accessKeyId = read('AWS_ACCESS_KEY_ID') ?? (s3Local ? LOCAL.s3AccessKeyId : '');
   const secretAccessKey = read('AWS_SECRET_ACCESS_KEY') ?? (s3Local ? LOCAL.s3SecretAccessKey : '');
@@ -63,10 +65,12 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): AdclickConfig
     fail('AWS_ACCESS_KEY_ID', 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are required with S3_ENDPOINT');
   }
   const bucket = str('S3_BUCKET');
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) fail('S3_BUCKET', `not a valid bucket name: "${bucket}"`);
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
+    fail('S3_BUCKET', `not a valid bucket name: "${bucket}"`);
 
   const redisUrl = read('REDIS_URL') ?? `redis://127.0.0.1:${LOCAL.redisPort}`;
-  if (!/^rediss?:\/\/[^\s]+$/.test(redisUrl)) fail('REDIS_URL', `expected redis://host:port, got "${redisUrl}"`);
+  if (!/^rediss?:\/\/[^\s]+$/.test(redisUrl))
+    fail('REDIS_URL', `expected redis://host:port, got "${redisUrl}"`);
 
   const keyspace = str('CASSANDRA_KEYSPACE');
   if (!/^[a-z][a-z0-9_]{0,47}$/.test(keyspace)) {
@@ -79,10 +83,17 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): AdclickConfig
   }
   const windowsMinutes = list('WINDOWS_MINUTES').map(Number);
   if (windowsMinutes.length === 0 || windowsMinutes.some((m) => !Number.isInteger(m) || m < 1 || m > 1440)) {
-    fail('WINDOWS_MINUTES', `expected comma-separated whole minutes from 1 to 1440, got "${str('WINDOWS_MINUTES')}"`);
+    fail(
+      'WINDOWS_MINUTES',
+      `expected comma-separated whole minutes from 1 to 1440, got "${str('WINDOWS_MINUTES')}"`,
+    );
   }
 
-  const ports = { api: int('API_PORT', 1, 65535), collector: int('COLLECTOR_PORT', 1, 65535), metrics: int('METRICS_PORT', 1, 65535) };
+  const ports = {
+    api: int('API_PORT', 1, 65535),
+    collector: int('COLLECTOR_PORT', 1, 65535),
+    metrics: int('METRICS_PORT', 1, 65535),
+  };
   const apiTokens = parseTokens(read('API_TOKENS'), (reason) => fail('API_TOKENS', reason));
 
   const home = str('ADCLICK_HOME');
@@ -139,13 +150,18 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): AdclickConfig
 function parseTokens(raw: string | undefined, fail: (reason: string) => void): ApiToken[] {
   if (raw === undefined) return [];
   const tokens: ApiToken[] = [];
-  for (const entry of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const entry of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const eq = entry.indexOf('=');
     const token = eq < 0 ? '' : entry.slice(0, eq);
     const scope = eq < 0 ? '' : entry.slice(eq + 1);
     // The token itself is never echoed back: config errors end up in logs.
     if (token.length < 8) {
-      fail(`entry #${tokens.length + 1}: expected token=admin or token=prefix1|prefix2 with a token of 8+ characters`);
+      fail(
+        `entry #${tokens.length + 1}: expected token=admin or token=prefix1|prefix2 with a token of 8+ characters`,
+      );
       continue;
     }
     const prefixes = scope.split('|').filter(Boolean);
@@ -153,7 +169,11 @@ function parseTokens(raw: string | undefined, fail: (reason: string) => void): A
       fail(`entry #${tokens.length + 1}: no scope after "="`);
       continue;
     }
-    tokens.push(scope === 'admin' ? { token, role: 'admin', adPrefixes: [] } : { token, role: 'scoped', adPrefixes: prefixes });
+    tokens.push(
+      scope === 'admin'
+        ? { token, role: 'admin', adPrefixes: [] }
+        : { token, role: 'scoped', adPrefixes: prefixes },
+    );
   }
   return tokens;
 }

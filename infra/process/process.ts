@@ -41,7 +41,10 @@ export function spawnDaemon(spec: DaemonSpec): number {
       stdio: ['ignore', out, out],
     });
     if (child.pid === undefined) {
-      throw new AdclickError(ErrorCodes.INFRA, `could not start ${spec.name} (${spec.command}); see ${paths.logFile}`);
+      throw new AdclickError(
+        ErrorCodes.INFRA,
+        `could not start ${spec.name} (${spec.command}); see ${paths.logFile}`,
+      );
     }
     child.unref();
     writeFileSync(paths.pidFile, `${child.pid}\n`);
@@ -85,10 +88,18 @@ export async function stopDaemon(home: string, name: string, graceMs = 30_000): 
   if (pid === undefined) return false;
   signalGroup(pid, 'SIGTERM');
   try {
-    await waitFor(() => !isAlive(pid), { timeoutMs: graceMs, intervalMs: 100, description: `${name} (pid ${pid}) to exit` });
+    await waitFor(() => !isAlive(pid), {
+      timeoutMs: graceMs,
+      intervalMs: 100,
+      description: `${name} (pid ${pid}) to exit`,
+    });
   } catch {
     signalGroup(pid, 'SIGKILL');
-    await waitFor(() => !isAlive(pid), { timeoutMs: 10_000, intervalMs: 100, description: `${name} (pid ${pid}) to die` });
+    await waitFor(() => !isAlive(pid), {
+      timeoutMs: 10_000,
+      intervalMs: 100,
+      description: `${name} (pid ${pid}) to die`,
+    });
   }
   rmSync(servicePaths(home, name).pidFile, { force: true });
   return true;

@@ -1,0 +1,68 @@
+import type { AdCount } from '../aggregation/top-n.ts';
+import type { Lifecycle } from '../lifecycle/types.ts';
+
+/** One cell of the aggregation: clicks of one ad in one slice during one minute. */
+export interface MinuteCount {
+  adId: string;
+  /** `all` or `<dimension>=<value>` (see `shared/aggregation/definition.ts`). */
+  slice: string;
+  /** Minute start, epoch ms UTC. */
+  minute: number;
+  count: number;
+}
+
+/** A stored top-N list: the best ads over `[endMinute − windowMinutes, endMinute)`. */
+export interface TopList {
+  windowMinutes: number;
+  slice: string;
+  endMinute: number;
+  /** Ranked by `compareAdCounts`, at most the configured top N. */
+  ads: AdCount[];
+}
+
+/** The read side shared by both views, so the serving layer merges them through one shape. */
+export interface ViewReader {
+  /** Cells of one ad and slice with minute in `[fromMinute, toMinute)`; minutes without clicks are absent. */
+  minuteCounts(adId: string, slice: string, fromMinute: number, toMinute: number): Promise<MinuteCount[]>;
+  /** Every ad's count in one slice during one minute (for exact top-N across the merge boundary). */
+  sliceMinute(slice: string, minute: number): Promise<AdCount[]>;
+  /** The stored top-N list, or `undefined` when none was written for that key. */
+  topList(windowMinutes: number, slice: string, endMinute: number): Promise<TopList | undefined>;
+}
+
+/**
+ * The speed view (written by the speed layer). Writes are upserts of absolute values — never
+ * increments — so replaying the same input converges to the same rows.
+ */
+export interface SpeedViewStore extends ViewReader, Lifecycle {
+  /** `final` marks minutes the watermark has closed; open minutes are refreshed until then. */
+  upsertMinuteCounts(cells: readonly MinuteCount[], final: boolean): Promise<void>;
+  upsertTopLists(lists: readonly TopList[]): Promise<void>;
+}
+
+/** Metadata of one published hour of the batch view. */
+export interface PublishedHour {
+  hour: number;
+  version: number;
+  clicks: number;
+  computedAt: number;
+}
+
+/**
+ * The batch view (written by the batch layer). An hour is written under a new version and becomes
+ * visible only when `publishHour` flips its pointer, so readers never see a half-written hour.
+ */
+export interface BatchViewStore extends ViewReader, Lifecycle {
+  /** End (exclusive, epoch ms) of the newest contiguous recomputed range; `undefined` before any. */
+  watermark(): Promise<number | undefined>;
+  setWatermark(until: number): Promise<void>;
+  writeHourVersion(
+    hour: number,
+    version: number,
+    cells: readonly MinuteCount[],
+    topLists: readonly TopList[],
+  ): Promise<void>;
+  publishHour(hour: number, version: number, clicks: number): Promise<void>;
+  /** Published hours with hour start in `[fromHour, toHour)`. */
+  publishedHours(fromHour: number, toHour: number): Promise<PublishedHour[]>;
+}

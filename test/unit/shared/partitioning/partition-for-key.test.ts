@@ -5,7 +5,13 @@ import { partitionForKey } from '../../../../shared/partitioning/partition-for-k
 describe('partitionForKey', () => {
   it("agrees with kafkajs's default (Java-compatible) partitioner for keys of every tail length", () => {
     const partitioner = Partitioners.DefaultPartitioner();
-    const partitionMetadata = Array.from({ length: 12 }, (_, partitionId) => ({ partitionId, leader: 0 }));
+    const partitionMetadata = Array.from({ length: 12 }, (_, partitionId) => ({
+      partitionId,
+      leader: 0,
+      partitionErrorCode: 0,
+      replicas: [0],
+      isr: [0],
+    }));
     for (const key of ['a', 'ab', 'abc', 'abcd', 'ad-1', 'ad-12345', '광고', 'x'.repeat(65)]) {
       const expected = partitioner({ topic: 't', partitionMetadata, message: { key, value: 'v' } });
       expect(partitionForKey(key, 12), key).toBe(expected);

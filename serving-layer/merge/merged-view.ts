@@ -1,0 +1,124 @@
+import type { ViewReader } from '../../shared/aggregate-store/types.ts';
+import { MINUTE_MS, minutesIn } from '../../shared/aggregation/time.ts';
+import { type AdCount, entriesOf, topN } from '../../shared/aggregation/top-n.ts';
+import { AdclickError, ErrorCodes } from '../../shared/errors/errors.ts';
+import { mapLimit } from './map-limit.ts';
+import { boundaryOf, sourceOf, splitRange } from './split.ts';
+import type { AnswerSource, MergeOptions, MergeSources, RangePart } from './types.ts';
+
+export interface CountAnswer {
+  count: number;
+  source: AnswerSource;
+}
+
+export interface SeriesAnswer {
+  /** Every minute of the range, zero where no clicks were counted. */
+  points: Array<{ minute: number; count: number }>;
+  source: AnswerSource;
+}
+
+export interface PopularAnswer {
+  ads: AdCount[];
+  source: AnswerSource;
+  /** How the list was built: a stored top list, or per-ad sums of every minute of the window. */
+  method: 'stored' | 'summed';
+}
+
+/**
+ * The serving layer's view of the data: one time boundary (the batch watermark, read once per
+ * answer so every part of an answer agrees on it) splits each range into a batch part and a speed
+ * part. Ranges are half-open and minute-aligned; callers validate and round them.
+ */
+export class MergedView {
+  readonly #sources: MergeSources;
+  readonly #topN: number;
+  readonly #concurrency: number;
+
+  constructor(sources: MergeSources, options: MergeOptions) {
+    if (!Number.isInteger(options.topN) || options.topN < 1) {
+      throw new AdclickError(ErrorCodes.CONFIG_INVALID, 'merge.topN must be a whole number ≥ 1');
+    }
+    this.#sources = sources;
+    this.#topN = options.topN;
+    this.#concurrency = options.readConcurrency ?? 16;
+  }
+
+  /** The current boundary: minutes before it are served by the batch view. */
+  async boundary(): Promise<number | undefined> {
+    return boundaryOf(await this.#sources.batch.watermark());
+  }
+
+  /** Clicks of one ad in one slice over `[from, to)`. */
+  async count(adId: string, slice: string, from: number, to: number): Promise<CountAnswer> {
+    const { points, source } = await this.series(adId, slice, from, to);
+    let count = 0;
+    for (const p of points) count += p.count;
+    return { count, source };
+  }
+
+  /** Per-minute clicks of one ad in one slice over `[from, to)`. */
+  async series(adId: string, slice: string, from: number, to: number): Promise<SeriesAnswer> {
+    const boundary = await this.boundary();
+    const parts = splitRange(from, to, boundary);
+    const byMinute = new Map<number, number>();
+    const reads = await Promise.all(
+      parts.map((p) =>
+        this.#view(p)
+          .minuteCounts(adId, slice, p.from, p.to)
+          .then((cells) => ({ p, cells })),
+      ),
+    );
+    for (const { p, cells } of reads) {
+      // A view may hold minutes outside what it serves (the speed view keeps recent hours the batch
+      // has since covered); only the part's own minutes count, so nothing is counted twice.
+      for (const c of cells) if (c.minute >= p.from && c.minute < p.to) byMinute.set(c.minute, c.count);
+    }
+    const points = minutesIn(from, to).map((minute) => ({ minute, count: byMinute.get(minute) ?? 0 }));
+    return { points, source: sourceOf(parts, boundary) };
+  }
+
+  /**
+   * The `n` most clicked ads of a slice over `[endMinute − windowMinutes, endMinute)`. A window
+   * inside one view uses that view's stored top list; a window across the boundary (or a caller
+   * that may see only some ads, via `adFilter`) sums every ad's minutes from both views and ranks
+   * the sums, because two top lists cannot be merged exactly.
+   */
+  async popular(
+    slice: string,
+    windowMinutes: number,
+    endMinute: number,
+    n: number,
+    adFilter?: (adId: string) => boolean,
+  ): Promise<PopularAnswer> {
+    if (n > this.#topN) {
+      throw new AdclickError(ErrorCodes.INVALID_INPUT, `count must be at most ${this.#topN}`, {
+        details: { parameter: 'count' },
+      });
+    }
+    const boundary = await this.boundary();
+    const from = endMinute - windowMinutes * MINUTE_MS;
+    const parts = splitRange(from, endMinute, boundary);
+    const source = sourceOf(parts, boundary);
+    if (parts.length === 1 && adFilter === undefined) {
+      const stored = await this.#view(parts[0]!).topList(windowMinutes, slice, endMinute);
+      if (stored !== undefined) return { ads: stored.ads.slice(0, n), source, method: 'stored' };
+    }
+    const totals = new Map<string, number>();
+    for (const part of parts) {
+      const view = this.#view(part);
+      const minutes = minutesIn(part.from, part.to);
+      const lists = await mapLimit(minutes, this.#concurrency, (m) => view.sliceMinute(slice, m));
+      for (const list of lists) {
+        for (const { adId, count } of list) {
+          if (adFilter !== undefined && !adFilter(adId)) continue;
+          totals.set(adId, (totals.get(adId) ?? 0) + count);
+        }
+      }
+    }
+    return { ads: topN(entriesOf(totals), n), source, method: 'summed' };
+  }
+
+  #view(part: RangePart): ViewReader {
+    return part.view === 'batch' ? this.#sources.batch : this.#sources.speed;
+  }
+}

@@ -1,0 +1,38 @@
+import type { ViewReader } from '../../shared/aggregate-store/types.ts';
+
+/** The batch view as the merge reads it: its cells plus where recomputed data ends. */
+export interface BatchReader extends ViewReader {
+  /** End (exclusive, epoch ms) of the newest contiguous recomputed range; `undefined` before any. */
+  watermark(): Promise<number | undefined>;
+}
+
+/** The two views the serving layer merges. */
+export interface MergeSources {
+  speed: ViewReader;
+  batch: BatchReader;
+}
+
+/**
+ * Which view answered (SPEC A3 `source`): minutes before `batch_until` came from the batch view,
+ * minutes from `speed_from` on from the speed view; `null` when that view played no part.
+ * `batch_watermark` is the boundary the answer was cut at.
+ */
+export interface AnswerSource {
+  batch_until: number | null;
+  speed_from: number | null;
+  batch_watermark: number | null;
+}
+
+export interface MergeOptions {
+  /** Largest N of stored top lists (and of a `popular` request). */
+  topN: number;
+  /** Parallel `sliceMinute` reads when a window has to be summed per ad (default 16). */
+  readConcurrency?: number;
+}
+
+/** A half-open minute range `[from, to)` and the view that serves it. */
+export interface RangePart {
+  view: 'batch' | 'speed';
+  from: number;
+  to: number;
+}

@@ -1,0 +1,52 @@
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { AdclickError, ErrorCodes } from '../../shared/errors/errors.ts';
+
+/** An in-process DuckDB database and one connection to it (one per component; never shared). */
+export interface DuckDbSession {
+  instance: DuckDBInstance;
+  connection: DuckDBConnection;
+}
+
+/**
+ * Opens an in-memory DuckDB pinned to UTC (the lake's timestamps are UTC wall-clock values, and
+ * `date_trunc` must not shift them). `threads` 0 keeps DuckDB's default (one per core).
+ */
+export async function openDuckDb(
+  options: { threads?: number; memoryLimit?: string } = {},
+): Promise<DuckDbSession> {
+  try {
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    await connection.run("SET TimeZone = 'UTC'");
+    if (options.threads !== undefined && options.threads > 0)
+      await connection.run(`SET threads = ${options.threads}`);
+    if (options.memoryLimit !== undefined)
+      await connection.run(`SET memory_limit = ${sqlString(options.memoryLimit)}`);
+    return { instance, connection };
+  } catch (error) {
+    throw duckDbError(error, 'opening DuckDB');
+  }
+}
+
+export function closeDuckDb(session: DuckDbSession | undefined): void {
+  if (session === undefined) return;
+  session.connection.closeSync();
+  session.instance.closeSync();
+}
+
+/** DuckDB's errors in adclick terms: a failed local query is a bug or a bad file, never retryable. */
+export function duckDbError(error: unknown, doing: string): AdclickError {
+  if (error instanceof AdclickError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new AdclickError(ErrorCodes.INTERNAL, `DuckDB failed ${doing}: ${message}`, { cause: error });
+}
+
+/** A SQL string literal. */
+export function sqlString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** A SQL list of string literals, e.g. for `read_parquet([...])`. */
+export function sqlStringList(values: readonly string[]): string {
+  return `[${values.map(sqlString).join(', ')}]`;
+}

@@ -1,0 +1,39 @@
+import type { MinuteCount, TopList } from '../../shared/aggregate-store/types.ts';
+import type { AggregationDefinition } from '../../shared/aggregation/definition.ts';
+
+/** Input of one hour's recompute over local Parquet files. */
+export interface HourComputeInput {
+  /** Hour start, epoch ms UTC. */
+  hour: number;
+  /** Raw lake files of `hour`. */
+  hourFiles: readonly string[];
+  /**
+   * Raw lake files of the hour before: top-N windows ending early in `hour` reach up to 59 minutes
+   * back. Only read when some window is longer than one minute.
+   */
+  previousHourFiles: readonly string[];
+  definition: AggregationDefinition;
+  /** When set, the cells of `hour` are also written there as Parquet (the lake's `agg/minute`). */
+  aggMinuteFile?: string;
+  /** When set, the top-N lists are also written there as Parquet (the lake's `agg/top`). */
+  aggTopFile?: string;
+}
+
+/** The batch view of one hour. */
+export interface HourAggregates {
+  hour: number;
+  /** Raw rows of `hour` read (duplicates included). */
+  rawRows: number;
+  /** Distinct clicks of `hour` after dedup. */
+  clicks: number;
+  /** Cells with minute in `[hour, hour + 1 h)`. */
+  cells: MinuteCount[];
+  /** Top-N lists of every configured window whose end minute is in `(hour, hour + 1 h]`. */
+  topLists: TopList[];
+}
+
+/** Computes one hour's aggregates from local raw Parquet files. */
+export interface RecomputeEngine {
+  compute(input: HourComputeInput): Promise<HourAggregates>;
+  close(): Promise<void>;
+}

@@ -11,6 +11,11 @@ export const MAX_RANGE_MS = 31 * DAY_MS;
 const AD_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
+/** Query parameters each route accepts (the OpenAPI test checks the document lists the same). */
+export const RANGE_PARAMETERS = ['from', 'to', 'filter'] as const;
+export const POPULAR_PARAMETERS = ['count', 'window', 'filter', 'end'] as const;
+export const DATE_PARAMETERS = ['date'] as const;
+
 /** Query parameters as they arrived: each name once, or several times (refused). */
 export type RawQuery = Record<string, string[]>;
 
@@ -46,7 +51,7 @@ export interface RangeQuery {
 
 /** `from`, `to` (required, rounded down to the minute, from ≤ to, at most 31 days) and `filter`. */
 export function parseRangeQuery(query: RawQuery, definition: AggregationDefinition): RangeQuery {
-  const q = single(query, ['from', 'to', 'filter']);
+  const q = single(query, RANGE_PARAMETERS);
   if (q.from === undefined) throw invalid('from', 'from is required (epoch ms or ISO-8601)');
   if (q.to === undefined) throw invalid('to', 'to is required (epoch ms or ISO-8601)');
   const from = minuteOf(parseTime(q.from, 'from'));
@@ -74,7 +79,7 @@ export function parsePopularQuery(
   definition: AggregationDefinition,
   now: number,
 ): PopularQuery {
-  const q = single(query, ['count', 'window', 'filter', 'end']);
+  const q = single(query, POPULAR_PARAMETERS);
   const max = definition.topN;
   const count = q.count === undefined ? Math.min(10, max) : Number(q.count);
   if (!/^\d+$/.test(q.count ?? '10') || count < 1 || count > max) {
@@ -92,7 +97,7 @@ export function parsePopularQuery(
 
 /** `date=YYYY-MM-DD` (required), as the UTC midnight it names. */
 export function parseDateQuery(query: RawQuery): { date: string; dayStart: number } {
-  const q = single(query, ['date']);
+  const q = single(query, DATE_PARAMETERS);
   if (q.date === undefined) throw invalid('date', 'date is required (YYYY-MM-DD)');
   const dayStart = DATE.test(q.date) ? Date.parse(`${q.date}T00:00:00Z`) : Number.NaN;
   if (!Number.isFinite(dayStart) || new Date(dayStart).toISOString().slice(0, 10) !== q.date) {

@@ -1,0 +1,107 @@
+import { join } from 'node:path';
+import type { BatchViewStore } from '../shared/aggregate-store/types.ts';
+import { definitionFrom } from '../shared/aggregation/definition.ts';
+import type { AdclickConfig } from '../shared/config/types.ts';
+import type { Logger } from '../shared/logger/logger.ts';
+import { s3OptionsFrom } from '../shared/s3/options.ts';
+import { S3ObjectStore } from '../shared/s3/s3-object-store.ts';
+import { BatchJobs, type ReconcileDayHook } from './jobs/batch-jobs.ts';
+import { LakeLayout } from './lake/lake-layout.ts';
+import { RedisHourLedger } from './ledger/redis-hour-ledger.ts';
+import { BatchMetrics } from './metrics/batch-metrics.ts';
+import type { ParquetWriterKind } from './parquet/types.ts';
+import { BullMqBatchQueues } from './queues/bullmq-batch-queues.ts';
+import { DuckDbRecomputeEngine } from './recompute/duckdb-recompute-engine.ts';
+import { HourRecomputer } from './recompute/hour-recomputer.ts';
+
+/** Batch-layer settings beyond `AdclickConfig` (CLI flags; defaults here). */
+export interface BatchSettings {
+  /** Cron (UTC) of the `hourly` scan for closed dirty hours (default every 5 minutes). */
+  hourlyCron: string;
+  /** Cron (UTC) of the `nightly` recompute + reconciliation of the previous day (default 01:30). */
+  nightlyCron: string;
+  /** Added to the allowed lateness before an hour counts as closed (default 5 minutes). */
+  closeMarginMs: number;
+  /** Lake key root inside the bucket (default none). */
+  lakeRoot: string;
+  /** Archiver Parquet writer (default duckdb). */
+  writer: ParquetWriterKind;
+  /** Extra prefix of Redis keys, after `redis.queuePrefix` (tests). */
+  queueSuffix: string;
+}
+
+export const BATCH_DEFAULTS: BatchSettings = {
+  hourlyCron: '*/5 * * * *',
+  nightlyCron: '30 1 * * *',
+  closeMarginMs: 5 * 60_000,
+  lakeRoot: '',
+  writer: 'duckdb',
+  queueSuffix: '',
+};
+
+/** The batch layer's components, built from configuration (used by the CLI commands). */
+export class BatchRuntime {
+  readonly objects: S3ObjectStore;
+  readonly layout: LakeLayout;
+  readonly ledger: RedisHourLedger;
+  readonly queues: BullMqBatchQueues;
+  readonly metrics = new BatchMetrics();
+  readonly closedAfterMs: number;
+
+  constructor(
+    readonly config: AdclickConfig,
+    readonly settings: BatchSettings,
+    readonly logger: Logger,
+  ) {
+    const prefix = `${config.redis.queuePrefix}${settings.queueSuffix}`;
+    this.objects = new S3ObjectStore(s3OptionsFrom(config), logger);
+    this.layout = new LakeLayout(settings.lakeRoot);
+    this.ledger = new RedisHourLedger({ url: config.redis.url, prefix });
+    this.queues = new BullMqBatchQueues({ redisUrl: config.redis.url, prefix, logger });
+    this.closedAfterMs = config.aggregation.allowedLatenessMs + settings.closeMarginMs;
+  }
+
+  async start(): Promise<void> {
+    await this.objects.start();
+    await this.ledger.start();
+  }
+
+  /** The job logic over a batch view store; each recompute gets its own DuckDB engine. */
+  jobs(view: BatchViewStore, reconcileDay?: ReconcileDayHook): BatchJobs {
+    const definition = definitionFrom(this.config);
+    return new BatchJobs({
+      ledger: this.ledger,
+      closedAfterMs: this.closedAfterMs,
+      lockTtlMs: 60_000,
+      lockWaitMs: 15 * 60_000,
+      logger: this.logger,
+      ...(reconcileDay === undefined ? {} : { reconcileDay }),
+      enqueueRecompute: (hour, generation) => this.queues.enqueueRecompute(hour, generation),
+      recomputeHour: async (hour) => {
+        const engine = new DuckDbRecomputeEngine();
+        try {
+          const recomputer = new HourRecomputer({
+            objects: this.objects,
+            layout: this.layout,
+            engine,
+            view,
+            ledger: this.ledger,
+            definition,
+            stagingDir: join(this.config.home, 'staging', 'batch'),
+            logger: this.logger,
+            closedAfterMs: this.closedAfterMs,
+          });
+          return await recomputer.recompute(hour);
+        } finally {
+          await engine.close();
+        }
+      },
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.queues.close();
+    await this.ledger.close();
+    await this.objects.close();
+  }
+}

@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +65,8 @@ afterAll(async () => {
 
 const topRows = () =>
   page.$$eval('#top-rows tr', (rows) => rows.map((r) => [...r.children].map((td) => td.textContent)));
+type Popular = { ads: Array<{ ad_id: string; count: number }> };
+const popular = async (url: string) => (await (await fetch(url)).json()) as Popular;
 const loads = () => page.evaluate(() => Number(document.body.dataset.loaded ?? 0));
 
 describe('dashboard in headless Chromium', () => {
@@ -73,7 +77,7 @@ describe('dashboard in headless Chromium', () => {
     await page.waitForFunction(() => Number(document.body.dataset.loaded ?? 0) >= 1, undefined, {
       timeout: 15_000,
     });
-    const api = await (await fetch(`${server.url}/v1/ads/popular_ads?count=10&window=1`)).json();
+    const api = await popular(`${server.url}/v1/ads/popular_ads?count=10&window=1`);
     expect(api.ads.length).toBe(3);
     expect(await topRows()).toEqual(
       api.ads.map((a: { ad_id: string; count: number }, i: number) => [
@@ -115,10 +119,10 @@ describe('dashboard in headless Chromium', () => {
       await fetch(`${server.url}/v1/ads/popular_ads?count=10&window=5&filter=country:KR`)
     ).json();
     expect(await topRows()).toEqual([
-      ['1', 'ad-both', String(api.ads[0].count)],
-      ['2', 'ad-kr', String(api.ads[1].count)],
+      ['1', 'ad-both', String(api.ads[0]!.count)],
+      ['2', 'ad-kr', String(api.ads[1]!.count)],
     ]);
-    expect(api.ads[0].count).toBe(15);
+    expect(api.ads[0]!.count).toBe(15);
     mkdirSync('test-results', { recursive: true });
     await page.screenshot({ path: join('test-results', 'dashboard.png'), fullPage: true });
   });

@@ -1,0 +1,75 @@
+import { join } from 'node:path';
+import type { Client } from 'cassandra-driver';
+import type { BatchViewStore, SpeedViewStore } from '../shared/aggregate-store/types.ts';
+import { definitionFrom } from '../shared/aggregation/definition.ts';
+import type { AdclickConfig } from '../shared/config/types.ts';
+import type { Logger } from '../shared/logger/logger.ts';
+import type { ObjectStore } from '../shared/object-store/types.ts';
+import { AccessControl } from './access/access.ts';
+import { ApiMetrics } from './api/api-metrics.ts';
+import { ApiServer } from './api/api-server.ts';
+import { scrapeMetrics } from './api/pipeline-health.ts';
+import { loadDashboardAssets } from './dashboard/assets.ts';
+import { MergedView } from './merge/merged-view.ts';
+import { CassandraReconciliationReportStore } from './reconciliation/cassandra-report-store.ts';
+import { DuckDbLakeEvidence } from './reconciliation/duckdb-lake-evidence.ts';
+import type { ReconcileDeps } from './reconciliation/types.ts';
+import { LakeCache } from './sql/lake-cache.ts';
+
+/** Started stores the serving layer reads (the caller owns their lifecycle). */
+export interface ServingStores {
+  speed: SpeedViewStore;
+  batch: BatchViewStore;
+  /** A connected Cassandra client for the reconciliation reports table. */
+  cassandra: Client;
+  objects: ObjectStore;
+}
+
+/**
+ * Everything reconciliation needs, from the configuration and started stores — what the batch
+ * layer's nightly job and `adclick reconcile` pass to `reconcileDay` / `reconcileHour`.
+ */
+export function reconcileDepsFrom(
+  config: AdclickConfig,
+  stores: ServingStores,
+  logger: Logger,
+  metrics?: ApiMetrics,
+): ReconcileDeps {
+  const definition = definitionFrom(config);
+  return {
+    speed: stores.speed,
+    batch: stores.batch,
+    reports: new CassandraReconciliationReportStore(stores.cassandra, config.cassandra.keyspace),
+    objects: stores.objects,
+    lake: new DuckDbLakeEvidence({
+      cache: new LakeCache(stores.objects, join(config.home, 'cache', 'lake')),
+      definition,
+      allowedLatenessMs: config.aggregation.allowedLatenessMs,
+    }),
+    definition,
+    logger: logger.child({ component: 'reconciliation' }),
+    ...(metrics === undefined ? {} : { onReport: metrics.recordReport }),
+  };
+}
+
+/** Builds (not starts) the query API and dashboard server on `config.ports.api`. */
+export function createServingLayer(config: AdclickConfig, stores: ServingStores, logger: Logger): ApiServer {
+  const definition = definitionFrom(config);
+  const metrics = new ApiMetrics();
+  const base = config.ports.metrics;
+  return new ApiServer(
+    {
+      merged: new MergedView({ speed: stores.speed, batch: stores.batch }, { topN: definition.topN }),
+      access: new AccessControl(config.apiTokens),
+      definition,
+      reports: new CassandraReconciliationReportStore(stores.cassandra, config.cassandra.keyspace),
+      metrics,
+      logger: logger.child({ component: 'api' }),
+      ready: async () => (await stores.speed.isReady()) && (await stores.batch.isReady()),
+      // The other layers' /metrics ports are the base port plus a small offset each.
+      pipeline: scrapeMetrics([0, 1, 2, 3].map((i) => `http://127.0.0.1:${base + i}/metrics`)),
+      dashboard: loadDashboardAssets(),
+    },
+    { host: config.bindHost, port: config.ports.api },
+  );
+}

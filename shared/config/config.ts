@@ -96,6 +96,15 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): AdclickConfig
   };
   const apiTokens = parseTokens(read('API_TOKENS'), (reason) => fail('API_TOKENS', reason));
 
+  const parquetWriter = str('PARQUET_WRITER');
+  if (parquetWriter !== 'duckdb' && parquetWriter !== 'parquetjs') {
+    fail('PARQUET_WRITER', `expected duckdb or parquetjs, got "${parquetWriter}"`);
+  }
+  for (const name of ['BATCH_HOURLY_CRON', 'BATCH_NIGHTLY_CRON']) {
+    if (str(name).split(/\s+/).length < 5)
+      fail(name, `expected a 5- or 6-field cron expression, got "${str(name)}"`);
+  }
+
   const home = str('ADCLICK_HOME');
   const config: AdclickConfig = {
     home: isAbsolute(home) ? home : resolve(cwd, home),
@@ -135,6 +144,14 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): AdclickConfig
       topN: int('TOP_N', 1, 1000),
       allowedLatenessMs: int('ALLOWED_LATENESS_MS', 0, 86_400_000),
       idleTimeoutMs: int('IDLE_TIMEOUT_MS', 100, 86_400_000),
+    },
+    batch: {
+      hourlyCron: str('BATCH_HOURLY_CRON'),
+      nightlyCron: str('BATCH_NIGHTLY_CRON'),
+      closeMarginMs: int('BATCH_CLOSE_MARGIN_MS', 0, 86_400_000),
+      parquetWriter: parquetWriter as AdclickConfig['batch']['parquetWriter'],
+      archiveMaxRows: int('ARCHIVE_MAX_ROWS', 1, 10_000_000),
+      archiveMaxAgeMs: int('ARCHIVE_MAX_AGE_MS', 100, 86_400_000),
     },
     ports,
     apiTokens,

@@ -112,6 +112,36 @@ export const ENV_VARS: readonly EnvVar[] = [
     default: '30000',
     description: "After this long without events, a partition's watermark follows processing time.",
   },
+  {
+    name: 'BATCH_HOURLY_CRON',
+    default: '*/5 * * * *',
+    description: 'Cron (UTC) of the scan that queues closed, dirty hours for recompute.',
+  },
+  {
+    name: 'BATCH_NIGHTLY_CRON',
+    default: '30 1 * * *',
+    description: 'Cron (UTC) of the nightly recompute of yesterday and its reconciliation.',
+  },
+  {
+    name: 'BATCH_CLOSE_MARGIN_MS',
+    default: '300000',
+    description: 'An hour is recomputed once it ended more than ALLOWED_LATENESS_MS + this ago.',
+  },
+  {
+    name: 'PARQUET_WRITER',
+    default: 'duckdb',
+    description: 'Parquet writer of the archiver: duckdb or parquetjs.',
+  },
+  {
+    name: 'ARCHIVE_MAX_ROWS',
+    default: '200000',
+    description: "The archiver uploads a partition's file at this many rows…",
+  },
+  {
+    name: 'ARCHIVE_MAX_AGE_MS',
+    default: '60000',
+    description: '…or when its oldest row has waited this long.',
+  },
   { name: 'API_PORT', default: '8080', description: 'Port of the query API and dashboard.' },
   { name: 'COLLECTOR_PORT', default: '8081', description: 'Port of the click collector (POST /v1/clicks).' },
   {

@@ -60,6 +60,20 @@ export interface AdclickConfig {
     /** After this long without events a partition's watermark follows processing time. */
     idleTimeoutMs: number;
   };
+  batch: {
+    /** Cron (UTC) of the scan that queues closed, dirty hours for recompute. */
+    hourlyCron: string;
+    /** Cron (UTC) of the nightly recompute of yesterday plus reconciliation. */
+    nightlyCron: string;
+    /** An hour is recomputed once it ended more than allowed lateness + this margin ago. */
+    closeMarginMs: number;
+    /** Parquet writer of the archiver. */
+    parquetWriter: 'duckdb' | 'parquetjs';
+    /** The archiver uploads a file per partition when it holds this many rows… */
+    archiveMaxRows: number;
+    /** …or when its oldest row waited this long. */
+    archiveMaxAgeMs: number;
+  };
   ports: {
     api: number;
     collector: number;

@@ -45,6 +45,14 @@ describe('loadConfig', () => {
       allowedLatenessMs: 15_000,
       idleTimeoutMs: 30_000,
     });
+    expect(config.batch).toEqual({
+      hourlyCron: '*/5 * * * *',
+      nightlyCron: '30 1 * * *',
+      closeMarginMs: 300_000,
+      parquetWriter: 'duckdb',
+      archiveMaxRows: 200_000,
+      archiveMaxAgeMs: 60_000,
+    });
     expect(config.apiTokens).toEqual([]);
     expect(config.home).toBe('/tmp/.adclick');
   });
@@ -89,6 +97,8 @@ describe('loadConfig', () => {
     [{ DIMENSIONS: 'city' }, 'DIMENSIONS'],
     [{ ALLOWED_LATENESS_MS: '-5' }, 'ALLOWED_LATENESS_MS'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ PARQUET_WRITER: 'arrow' }, 'PARQUET_WRITER'],
+    [{ BATCH_HOURLY_CRON: 'hourly' }, 'BATCH_HOURLY_CRON'],
     [{ API_TOKENS: 'short=admin' }, 'API_TOKENS'],
     [{ API_TOKENS: 'long-enough-token=' }, 'API_TOKENS'],
   ])('rejects %j naming %s', (env, name) => {

@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import type { Admin } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { waitFor } from '../../../../shared/async/wait-for.ts';
+import { parseClick, toWire } from '../../../../shared/click-event/click-event.ts';
+import type { ClickEvent } from '../../../../shared/click-event/types.ts';
+import { AdclickError, ErrorCodes } from '../../../../shared/errors/errors.ts';
+import { createKafka, ensureTopics, translateKafkaError } from '../../../../shared/kafka/kafka.ts';
+import { kafkaOptionsFrom } from '../../../../shared/kafka/options.ts';
+import { silentLogger } from '../../../../shared/logger/logger.ts';
+import { closedPort } from '../../../helpers/ports.ts';
+import { requireKafka, testConfig } from '../../../helpers/services.ts';
+
+const config = testConfig();
+const logger = silentLogger();
+const kafka = createKafka(kafkaOptionsFrom(config, { clientId: 'adclick-test' }), logger);
+let admin: Admin;
+
+function uniqueTopic(name: string): string {
+  return `t-${name}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Creates a unique topic through `ensureTopics` and deletes it when the test ends. */
+async function testTopic(name: string, numPartitions: number): Promise<string> {
+  const topic = uniqueTopic(name);
+  onTestFinished(async () => {
+    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  });
+  const result = await ensureTopics(admin, [{ topic, numPartitions }]);
+  expect(result.created).toEqual([topic]);
+  return topic;
+}
+
+beforeAll(async () => {
+  await requireKafka(config);
+  admin = kafka.admin();
+  await admin.connect();
+});
+
+afterAll(async () => {
+  await admin?.disconnect();
+});
+
+describe('Kafka through shared/kafka', () => {
+  it('ensureTopics creates a missing topic once and reports an existing one unchanged', async () => {
+    const topic = await testTopic('ensure', 3);
+    const again = await ensureTopics(admin, [{ topic, numPartitions: 3 }]);
+    expect(again).toEqual({ created: [], mismatched: [] });
+    const different = await ensureTopics(admin, [{ topic, numPartitions: 6 }]);
+    expect(different.mismatched).toEqual([{ topic, partitions: 3 }]);
+    const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+    expect(meta.topics[0]?.partitions).toHaveLength(3);
+  });
+
+  it('produces a click and consumes the same click back', async () => {
+    const topic = await testTopic('roundtrip', 2);
+    const click: ClickEvent = {
+      clickId: `c-${randomBytes(6).toString('hex')}`,
+      adId: 'ad-42',
+      timestampMs: Date.UTC(2026, 0, 1, 12, 0, 0),
+      userId: 'u-1',
+      ip: '203.0.113.7',
+      country: 'DE',
+    };
+    const producer = kafka.producer({ idempotent: true });
+    await producer.connect();
+    onTestFinished(() => producer.disconnect());
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: [{ key: click.adId, value: JSON.stringify(toWire(click)) }],
+    });
+
+    const received: Array<{ key: string | undefined; value: string }> = [];
+    const consumer = kafka.consumer({ groupId: `${topic}-group` });
+    await consumer.connect();
+    onTestFinished(() => consumer.disconnect());
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        received.push({ key: message.key?.toString(), value: message.value?.toString() ?? '' });
+      },
+    });
+    await waitFor(() => received.length > 0, { timeoutMs: 30_000, description: 'the click to be consumed' });
+
+    expect(received).toHaveLength(1);
+    expect(received[0]?.key).toBe(click.adId);
+    const parsed = parseClick(received[0]?.value ?? '');
+    expect(parsed).toEqual({ ok: true, event: click });
+  });
+
+  it('translates an unreachable broker into a retryable UNAVAILABLE error', async () => {
+    const port = await closedPort();
+    const nowhere = createKafka(
+      {
+        brokers: [`127.0.0.1:${port}`],
+        clientId: 'adclick-test',
+        retry: { retries: 0 },
+        logLevel: 'nothing',
+      },
+      logger,
+    );
+    const producer = nowhere.producer();
+    const error = await producer.connect().then(
+      () => undefined,
+      (e: unknown) => translateKafkaError(e, 'connecting'),
+    );
+    expect(error).toBeInstanceOf(AdclickError);
+    expect(error?.code).toBe(ErrorCodes.UNAVAILABLE);
+    expect(error?.retryable).toBe(true);
+    expect(error?.message).toMatch(/^connecting failed: /);
+  });
+});

@@ -24,36 +24,41 @@ let checked: Promise<number> | undefined;
  * Fails with a message that says what to install when `java` is missing or older than 17.
  * Checked once per process (several services ask at the same time).
  *
+ * @param javaCommand the binary to check; only the default `java` result is cached.
  * @returns the major version found.
  */
-export function requireJava(): Promise<number> {
-  checked ??= (async () => {
-    let output: string;
-    try {
-      const { stdout, stderr } = await run('java', ['-version'], { timeout: 30_000 });
-      output = `${stderr}${stdout}`;
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new AdclickError(
-        ErrorCodes.INFRA,
-        code === 'ENOENT'
-          ? `\`java\` is not on PATH. ${INSTALL_HINT}`
-          : `\`java -version\` failed. ${INSTALL_HINT}`,
-        { cause: error },
-      );
-    }
-    const major = parseJavaMajor(output);
-    if (major === undefined || major < MIN_JAVA_MAJOR) {
-      throw new AdclickError(
-        ErrorCodes.INFRA,
-        `Java ${MIN_JAVA_MAJOR}+ is needed, found ${major ?? `an unrecognised version (${output.split('\n')[0]})`}. ${INSTALL_HINT}`,
-      );
-    }
-    return major;
-  })();
+export function requireJava(javaCommand = 'java'): Promise<number> {
+  if (javaCommand !== 'java') return checkJava(javaCommand);
+  checked ??= checkJava(javaCommand);
   // A failed check is retried next time (the user may have fixed PATH in between).
   checked.catch(() => {
     checked = undefined;
   });
   return checked;
+}
+
+async function checkJava(javaCommand: string): Promise<number> {
+  let output: string;
+  try {
+    const { stdout, stderr } = await run(javaCommand, ['-version'], { timeout: 30_000 });
+    output = `${stderr}${stdout}`;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new AdclickError(
+      ErrorCodes.INFRA,
+      code === 'ENOENT'
+        ? `\`${javaCommand}\` is not on PATH. ${INSTALL_HINT}`
+        : `\`${javaCommand} -version\` failed. ${INSTALL_HINT}`,
+      { cause: error },
+    );
+  }
+  const major = parseJavaMajor(output);
+  if (major === undefined || major < MIN_JAVA_MAJOR) {
+    const found = major ?? `an unrecognised version (${output.split('\n')[0]})`;
+    throw new AdclickError(
+      ErrorCodes.INFRA,
+      `Java ${MIN_JAVA_MAJOR}+ is needed, found ${found}. ${INSTALL_HINT}`,
+    );
+  }
+  return major;
 }

@@ -61,7 +61,7 @@ async function resolveNow(spec: MavenRuntimeSpec, pomHash: string): Promise<void
     `-DoutputDirectory=${tmp}`,
     `-Dmaven.repo.local=${mavenRepo(spec.home)}`,
   ];
-  const output = await new Promise<string>((resolve, reject) => {
+  await new Promise<string>((resolve, reject) => {
     execFile('mvn', args, { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       const text = `${stdout}${stderr}`;
       writeFileSync(logFile, `$ mvn ${args.join(' ')}\n${text}`);
@@ -79,10 +79,7 @@ async function resolveNow(spec: MavenRuntimeSpec, pomHash: string): Promise<void
   rmSync(spec.libDir, { recursive: true, force: true });
   renameSync(tmp, spec.libDir);
   writeFileSync(join(spec.libDir, MARKER), `${pomHash}\n`);
-  spec.logger.info(
-    { service: spec.name, ms: Date.now() - started, mavenOutput: output.trim() || undefined },
-    'jars resolved',
-  );
+  spec.logger.info({ service: spec.name, ms: Date.now() - started, log: logFile }, 'jars resolved');
 }
 
 /** The last `n` non-empty lines of `text`. */

@@ -42,6 +42,12 @@ export function createRedis(options: RedisOptions, logger: Logger): Redis {
  */
 export async function pingRedis(client: Redis, timeoutMs = 2000): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
+  // "Max retries reached" says less than the connection error behind it; report that one.
+  let connectionError: unknown;
+  const onError = (error: unknown) => {
+    connectionError = error;
+  };
+  client.on('error', onError);
   try {
     const reply = await Promise.race([
       client.ping(),
@@ -51,9 +57,12 @@ export async function pingRedis(client: Redis, timeoutMs = 2000): Promise<void> 
     ]);
     if (reply !== 'PONG') throw new Error(`unexpected PING reply ${String(reply)}`);
   } catch (error) {
-    throw translateRedisError(error, 'PING');
+    const cause =
+      (error as Error).name === 'MaxRetriesPerRequestError' && connectionError ? connectionError : error;
+    throw translateRedisError(cause, 'PING');
   } finally {
     clearTimeout(timer);
+    client.off('error', onError);
   }
 }
 

@@ -41,6 +41,9 @@ async function main(argv: string[]): Promise<number> {
   } catch {
     // no .env file
   }
+  // The AWS SDK warns on every start that versions published after early 2027 need Node 22; the
+  // lock file pins a version that supports Node 20, so the warning is only noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const commands = await loadCommands();
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {

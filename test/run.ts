@@ -33,6 +33,8 @@ async function main(): Promise<number> {
   } catch {
     // no .env file
   }
+  // See cli/main.ts: the pinned AWS SDK supports Node 20; its future-version warning is noise.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const args = process.argv.slice(2);
   const unitOnly = args.includes('--unit');
   const keepUp = args.includes('--keep-up');

@@ -1,4 +1,5 @@
 import { AdclickError, type ErrorCode, ErrorCodes } from '../errors/errors.ts';
+import { isNetworkErrorCode } from '../errors/network.ts';
 
 /** Protocol error types that mean the request itself is wrong; retrying the same one cannot help. */
 const INVALID_INPUT_TYPES = new Set([
@@ -23,17 +24,6 @@ const UNAVAILABLE_NAMES = new Set([
   'KafkaJSTopicMetadataNotLoaded',
   'KafkaJSGroupCoordinatorNotFound',
   'KafkaJSNumberOfRetriesExceeded',
-]);
-
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-  'ETIMEDOUT',
 ]);
 
 /** The fields kafkajs errors carry (read structurally: kafkajs's error classes are not ESM exports). */
@@ -83,7 +73,7 @@ function classify(error: KafkaJsErrorShape | undefined): [ErrorCode, boolean] {
   if (name === 'KafkaJSSASLAuthenticationError') return [ErrorCodes.UNAUTHENTICATED, false];
   if (name === 'KafkaJSTimeout' || name === 'KafkaJSLockTimeout') return [ErrorCodes.TIMEOUT, true];
   if (UNAVAILABLE_NAMES.has(name)) return [ErrorCodes.UNAVAILABLE, true];
-  if (typeof error.code === 'string' && NETWORK_CODES.has(error.code)) return [ErrorCodes.UNAVAILABLE, true];
+  if (isNetworkErrorCode(error.code)) return [ErrorCodes.UNAVAILABLE, true];
   if (name.startsWith('KafkaJS')) {
     return retriable ? [ErrorCodes.UNAVAILABLE, true] : [ErrorCodes.INTERNAL, false];
   }

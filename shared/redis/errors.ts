@@ -1,15 +1,5 @@
 import { AdclickError, type ErrorCode, ErrorCodes } from '../errors/errors.ts';
-
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-  'ETIMEDOUT',
-]);
+import { isNetworkErrorCode } from '../errors/network.ts';
 
 /** Reply prefixes of a server that is up but cannot serve this command right now. */
 const TRANSIENT_REPLIES = ['LOADING', 'BUSY', 'READONLY', 'MASTERDOWN', 'TRYAGAIN', 'CLUSTERDOWN', 'OOM'];
@@ -42,7 +32,7 @@ function classify(error: (Error & { code?: unknown }) | undefined): [ErrorCode, 
     return [ErrorCodes.INTERNAL, false];
   }
   if (error.name === 'MaxRetriesPerRequestError') return [ErrorCodes.UNAVAILABLE, true];
-  if (typeof error.code === 'string' && NETWORK_CODES.has(error.code)) return [ErrorCodes.UNAVAILABLE, true];
+  if (isNetworkErrorCode(error.code)) return [ErrorCodes.UNAVAILABLE, true];
   if (/command timed out/i.test(error.message)) return [ErrorCodes.TIMEOUT, true];
   // ioredis's own wording when the connection is gone or never came up.
   if (

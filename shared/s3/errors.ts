@@ -1,21 +1,10 @@
 import { AdclickError, type ErrorCode, ErrorCodes } from '../errors/errors.ts';
+import { isNetworkErrorCode } from '../errors/network.ts';
 
 const NOT_FOUND_NAMES = new Set(['NoSuchKey', 'NoSuchBucket', 'NotFound', 'NoSuchUpload']);
 const UNAUTHENTICATED_NAMES = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken']);
 const UNAVAILABLE_NAMES = new Set(['SlowDown', 'ServiceUnavailable', 'InternalError', 'Throttling']);
 const TIMEOUT_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-  'ETIMEDOUT',
-  'ECONNABORTED',
-]);
-
 /** The fields AWS SDK v3 errors carry (service exceptions and the node HTTP handler's errors). */
 interface AwsErrorShape {
   name: string;
@@ -48,7 +37,7 @@ function classify(error: AwsErrorShape | undefined): [ErrorCode, boolean] {
   if (UNAUTHENTICATED_NAMES.has(error.name)) return [ErrorCodes.UNAUTHENTICATED, false];
   if (error.name === 'AccessDenied' || status === 403) return [ErrorCodes.FORBIDDEN, false];
   if (TIMEOUT_NAMES.has(error.name)) return [ErrorCodes.TIMEOUT, true];
-  if (typeof error.code === 'string' && NETWORK_CODES.has(error.code)) return [ErrorCodes.UNAVAILABLE, true];
+  if (isNetworkErrorCode(error.code)) return [ErrorCodes.UNAVAILABLE, true];
   if (UNAVAILABLE_NAMES.has(error.name) || (status !== undefined && (status >= 500 || status === 429))) {
     return [ErrorCodes.UNAVAILABLE, true];
   }

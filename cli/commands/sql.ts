@@ -44,6 +44,7 @@ Options:
   --format F        table (default), csv, json or parquet; csv/json/parquet need --out
   --out FILE        where --format csv|json|parquet writes
   --cache DIR       local cache folder (default: $ADCLICK_HOME/cache/lake)
+  --lake-root P/    key prefix the lake lives under inside the bucket (default none)
   -h, --help        this text
 
 Examples:
@@ -57,6 +58,7 @@ Examples:
       format: { type: 'string', default: 'table' },
       out: { type: 'string' },
       cache: { type: 'string' },
+      'lake-root': { type: 'string' },
     });
     const format = o.format as (typeof FORMATS)[number];
     if (!FORMATS.includes(format)) {
@@ -79,10 +81,14 @@ Examples:
     const db = new DuckDbLakeQuery();
     try {
       await store.start();
-      const objects = [...(await cache.list('raw/', range)), ...(await cache.list('agg/minute/', range))];
+      const root = o['lake-root'] ?? '';
+      const objects = [
+        ...(await cache.list('raw/', range, root)),
+        ...(await cache.list('agg/minute/', range, root)),
+      ];
       const files = await cache.sync(objects, progressBar);
-      const raw = files.filter((_, i) => objects[i]!.key.startsWith('raw/'));
-      const agg = files.filter((_, i) => objects[i]!.key.startsWith('agg/'));
+      const raw = files.filter((_, i) => objects[i]!.key.startsWith(`${root}raw/`));
+      const agg = files.filter((_, i) => objects[i]!.key.startsWith(`${root}agg/`));
       await db.open(raw, agg);
       console.error(`raw_clicks: ${raw.length} files, agg_minute: ${agg.length} files`);
       if (o.query !== undefined) {

@@ -246,6 +246,8 @@ export function openApiDocument(definition: AggregationDefinition): Schema {
           'The reconciliation report of a day (admin token)',
           [{ name: 'date', in: 'query', required: true, schema: { type: 'string', format: 'date' } }],
           {
+            description:
+              'Needs an admin token when API_TOKENS is set: the report covers every advertiser, so a token scoped to some ad prefixes gets 403. Open (no tokens configured) on the local default.',
             responses: {
               '200': json(RESPONSE_SCHEMAS.reconciliation!, 'OK'),
               '404': json(error, 'No report for that day'),

@@ -39,6 +39,9 @@ describe('/openapi.json stays true', () => {
       (p: { name: string }) => p.name === 'window',
     );
     expect(window.schema.enum).toEqual([1, 5, 15, 60]);
+    const reconciliation = doc.paths['/v1/reconciliation'].get;
+    expect(reconciliation.description).toMatch(/admin token/);
+    expect(reconciliation.responses['403']).toBeDefined();
   });
 
   it.each([

@@ -1,4 +1,5 @@
 import { type Admin, type ITopicConfig, Kafka, type LogEntry, logLevel } from 'kafkajs';
+import { AdclickError, ErrorCodes } from '../errors/errors.ts';
 import type { Logger } from '../logger/logger.ts';
 import { translateKafkaError } from './errors.ts';
 import { type KafkaLogLevel, type KafkaOptions, resolveKafkaOptions } from './options.ts';
@@ -83,6 +84,30 @@ export async function ensureTopics(
     return { created: missing.map((s) => s.topic), mismatched };
   } catch (error) {
     throw translateKafkaError(error, `creating topics ${specs.map((s) => s.topic).join(', ')}`);
+  }
+}
+
+/**
+ * Fails fast when `topic` is missing: producing to it would otherwise make kafkajs retry topic
+ * metadata for minutes before giving up.
+ *
+ * @throws AdclickError `INVALID_INPUT` saying how to create it.
+ */
+export async function assertTopicExists(kafka: Kafka, topic: string): Promise<void> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const topics = await admin.listTopics();
+    if (!topics.includes(topic)) {
+      throw new AdclickError(
+        ErrorCodes.INVALID_INPUT,
+        `Kafka topic "${topic}" does not exist: run \`adclick up\` or create it`,
+      );
+    }
+  } catch (error) {
+    throw error instanceof AdclickError ? error : translateKafkaError(error, `looking up topic ${topic}`);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
   }
 }
 

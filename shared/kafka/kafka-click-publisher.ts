@@ -1,0 +1,128 @@
+import { type Kafka, Partitioners, type Producer } from 'kafkajs';
+import type { ClickPublisher, OutgoingRecord } from '../click-publisher/types.ts';
+import { AdclickError, ErrorCodes } from '../errors/errors.ts';
+import type { Logger } from '../logger/logger.ts';
+import { translateKafkaError } from './errors.ts';
+
+export interface KafkaClickPublisherOptions {
+  /** Bytes that may wait for acknowledgement before `publish` refuses more (default 32 MiB). */
+  maxPendingBytes?: number;
+  /** How long one publish may take before it fails as unavailable (default 10 s). */
+  publishTimeoutMs?: number;
+}
+
+/**
+ * `ClickPublisher` over a kafkajs idempotent producer with acks=all and Kafka's default
+ * (murmur2) partitioner, so a key lands where any Java client would put it. A bounded number of
+ * unacknowledged bytes gives callers backpressure instead of an unbounded buffer.
+ */
+export class KafkaClickPublisher implements ClickPublisher {
+  readonly #producer: Producer;
+  readonly #logger: Logger;
+  readonly #maxPendingBytes: number;
+  readonly #publishTimeoutMs: number;
+  #pending = 0;
+  #connected = false;
+
+  constructor(kafka: Kafka, logger: Logger, options: KafkaClickPublisherOptions = {}) {
+    this.#producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: false,
+    });
+    this.#logger = logger.child({ component: 'kafka-click-publisher' });
+    this.#maxPendingBytes = options.maxPendingBytes ?? 32 * 1024 * 1024;
+    this.#publishTimeoutMs = options.publishTimeoutMs ?? 10_000;
+    this.#producer.on(this.#producer.events.DISCONNECT, () => {
+      this.#connected = false;
+    });
+    this.#producer.on(this.#producer.events.CONNECT, () => {
+      this.#connected = true;
+    });
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.#producer.connect();
+      this.#connected = true;
+    } catch (error) {
+      throw translateKafkaError(error, 'connecting the producer');
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#producer.disconnect().catch((error: unknown) => {
+      this.#logger.warn({ err: String(error) }, 'producer disconnect failed');
+    });
+    this.#connected = false;
+  }
+
+  isReady(): boolean {
+    return this.#connected;
+  }
+
+  pendingBytes(): number {
+    return this.#pending;
+  }
+
+  async publish(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    let bytes = 0;
+    for (const r of records)
+      bytes += typeof r.value === 'string' ? Buffer.byteLength(r.value) : r.value.byteLength;
+    if (this.#pending > 0 && this.#pending + bytes > this.#maxPendingBytes) {
+      throw new AdclickError(
+        ErrorCodes.UNAVAILABLE,
+        'Kafka is not keeping up: too many clicks waiting for acknowledgement',
+        {
+          retryable: true,
+          details: { pendingBytes: this.#pending },
+        },
+      );
+    }
+    this.#pending += bytes;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      // Bytes stay pending until Kafka answers, even past our timeout, so backpressure sees them.
+      const send = this.#producer
+        .send({
+          topic,
+          acks: -1,
+          messages: records.map((r) => ({
+            key: r.key,
+            value:
+              typeof r.value === 'string'
+                ? r.value
+                : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
+            partition: r.partition,
+            headers: r.headers,
+          })),
+        })
+        .finally(() => {
+          this.#pending -= bytes;
+        });
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new AdclickError(
+                ErrorCodes.UNAVAILABLE,
+                `Kafka did not acknowledge within ${this.#publishTimeoutMs} ms`,
+                { retryable: true },
+              ),
+            ),
+          this.#publishTimeoutMs,
+        );
+      });
+      // A timed-out send may still complete later; the idempotent producer keeps that from
+      // writing twice, and the caller's retry of the same click_id is deduplicated downstream.
+      send.catch(() => undefined);
+      await Promise.race([send, timeout]);
+    } catch (error) {
+      throw error instanceof AdclickError ? error : translateKafkaError(error, `publishing to ${topic}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

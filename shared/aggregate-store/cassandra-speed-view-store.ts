@@ -1,0 +1,181 @@
+import { type Client, concurrent, types } from 'cassandra-driver';
+import { dayOf, HOUR_MS, hourOf } from '../aggregation/time.ts';
+import type { AdCount } from '../aggregation/top-n.ts';
+import { connectCassandraClient } from '../cassandra/client.ts';
+import { translateCassandraError } from '../cassandra/errors.ts';
+import { cassandraOptionsFrom } from '../cassandra/options.ts';
+import type { AdclickConfig } from '../config/types.ts';
+import { AdclickError, ErrorCodes } from '../errors/errors.ts';
+import type { Logger } from '../logger/logger.ts';
+import type { MinuteCount, SpeedViewStore, TopList } from './types.ts';
+
+const Q = {
+  upsertCell:
+    'INSERT INTO speed_minute_counts (ad_id, slice, hour, minute, count, final, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  upsertSliceCell: 'INSERT INTO speed_slice_minute_counts (slice, minute, ad_id, count) VALUES (?, ?, ?, ?)',
+  upsertTop:
+    'INSERT INTO speed_top_ads (window_minutes, slice, day, end_minute, ad_ids, counts, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  readCells:
+    'SELECT minute, count FROM speed_minute_counts WHERE ad_id = ? AND slice = ? AND hour = ? AND minute >= ? AND minute < ?',
+  readSlice: 'SELECT ad_id, count FROM speed_slice_minute_counts WHERE slice = ? AND minute = ?',
+  readTop:
+    'SELECT ad_ids, counts FROM speed_top_ads WHERE window_minutes = ? AND slice = ? AND day = ? AND end_minute = ?',
+} as const;
+
+/** Writes run this many statements at once: enough to hide round trips, few enough not to flood one node. */
+const WRITE_CONCURRENCY = 64;
+
+/**
+ * The speed view in Cassandra (tables of migration 001). Every write is an upsert of an absolute
+ * value — a replay after a crash rewrites the same rows with the same values — never a counter
+ * increment, which a retried write would apply twice.
+ */
+export class CassandraSpeedViewStore implements SpeedViewStore {
+  readonly #config: AdclickConfig;
+  readonly #logger: Logger;
+  #client: Client | undefined;
+
+  constructor(config: AdclickConfig, logger: Logger) {
+    this.#config = config;
+    this.#logger = logger.child({ component: 'cassandra-speed-view' });
+  }
+
+  async start(): Promise<void> {
+    this.#client ??= await connectCassandraClient(cassandraOptionsFrom(this.#config), this.#logger);
+  }
+
+  async close(): Promise<void> {
+    const client = this.#client;
+    this.#client = undefined;
+    await client?.shutdown();
+  }
+
+  isReady(): boolean {
+    return this.#client !== undefined && this.#client.getState().getConnectedHosts().length > 0;
+  }
+
+  async upsertMinuteCounts(cells: readonly MinuteCount[], final: boolean): Promise<void> {
+    const now = new Date();
+    const params: unknown[][] = [];
+    const sliceParams: unknown[][] = [];
+    for (const c of cells) {
+      const minute = new Date(c.minute);
+      params.push([
+        c.adId,
+        c.slice,
+        new Date(hourOf(c.minute)),
+        minute,
+        types.Long.fromNumber(c.count),
+        final,
+        now,
+      ]);
+      sliceParams.push([c.slice, minute, c.adId, types.Long.fromNumber(c.count)]);
+    }
+    await this.#writeAll(Q.upsertCell, params, 'upsert of minute counts');
+    await this.#writeAll(Q.upsertSliceCell, sliceParams, 'upsert of slice minute counts');
+  }
+
+  async upsertTopLists(lists: readonly TopList[]): Promise<void> {
+    const now = new Date();
+    const params = lists.map((l) => [
+      l.windowMinutes,
+      l.slice,
+      new Date(dayOf(l.endMinute)),
+      new Date(l.endMinute),
+      l.ads.map((a) => a.adId),
+      l.ads.map((a) => types.Long.fromNumber(a.count)),
+      now,
+    ]);
+    await this.#writeAll(Q.upsertTop, params, 'upsert of top lists');
+  }
+
+  async minuteCounts(
+    adId: string,
+    slice: string,
+    fromMinute: number,
+    toMinute: number,
+  ): Promise<MinuteCount[]> {
+    const client = this.#started();
+    const reads: Array<Promise<MinuteCount[]>> = [];
+    for (let hour = hourOf(fromMinute); hour < toMinute; hour += HOUR_MS) {
+      reads.push(
+        client
+          .execute(Q.readCells, [adId, slice, new Date(hour), new Date(fromMinute), new Date(toMinute)], {
+            prepare: true,
+          })
+          .then((rs) =>
+            rs.rows.map((r) => ({
+              adId,
+              slice,
+              minute: (r.minute as Date).getTime(),
+              count: Number(r.count),
+            })),
+          ),
+      );
+    }
+    try {
+      return (await Promise.all(reads)).flat();
+    } catch (error) {
+      throw translateCassandraError(error, { operation: 'read of minute counts' });
+    }
+  }
+
+  async sliceMinute(slice: string, minute: number): Promise<AdCount[]> {
+    const client = this.#started();
+    const out: AdCount[] = [];
+    try {
+      const result = await client.execute(Q.readSlice, [slice, new Date(minute)], {
+        prepare: true,
+        fetchSize: 5000,
+      });
+      // Async iteration fetches the following pages of a large minute transparently.
+      for await (const row of result) out.push({ adId: row.ad_id as string, count: Number(row.count) });
+    } catch (error) {
+      throw translateCassandraError(error, { operation: 'read of a slice minute' });
+    }
+    return out;
+  }
+
+  async topList(windowMinutes: number, slice: string, endMinute: number): Promise<TopList | undefined> {
+    const client = this.#started();
+    try {
+      const rs = await client.execute(
+        Q.readTop,
+        [windowMinutes, slice, new Date(dayOf(endMinute)), new Date(endMinute)],
+        {
+          prepare: true,
+        },
+      );
+      const row = rs.first();
+      if (row === null) return undefined;
+      const ids = (row.ad_ids as string[] | null) ?? [];
+      const counts = (row.counts as types.Long[] | null) ?? [];
+      return {
+        windowMinutes,
+        slice,
+        endMinute,
+        ads: ids.map((adId, i) => ({ adId, count: Number(counts[i]) })),
+      };
+    } catch (error) {
+      throw translateCassandraError(error, { operation: 'read of a top list' });
+    }
+  }
+
+  async #writeAll(query: string, params: unknown[][], operation: string): Promise<void> {
+    if (params.length === 0) return;
+    try {
+      await concurrent.executeConcurrent(this.#started(), query, params, {
+        concurrencyLevel: WRITE_CONCURRENCY,
+      });
+    } catch (error) {
+      throw translateCassandraError(error, { operation });
+    }
+  }
+
+  #started(): Client {
+    if (this.#client === undefined) {
+      throw new AdclickError(ErrorCodes.NOT_STARTED, 'CassandraSpeedViewStore used before start()');
+    }
+    return this.#client;
+  }
+}

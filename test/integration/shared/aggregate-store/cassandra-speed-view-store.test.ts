@@ -1,0 +1,89 @@
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { CassandraSpeedViewStore } from '../../../../shared/aggregate-store/cassandra-speed-view-store.ts';
+import type { MinuteCount } from '../../../../shared/aggregate-store/types.ts';
+import { HOUR_MS, MINUTE_MS } from '../../../../shared/aggregation/time.ts';
+import { createTestKeyspace } from '../../../../shared/cassandra/testing.ts';
+import { silentLogger } from '../../../../shared/logger/logger.ts';
+import { requireCassandra, testConfig } from '../../../helpers/services.ts';
+
+const T0 = Date.UTC(2026, 0, 1, 23, 58);
+
+async function openStore() {
+  const config = testConfig();
+  const ks = await createTestKeyspace({ config, prefix: 'speedview', registerCleanup: onTestFinished });
+  const store = new CassandraSpeedViewStore(
+    { ...config, cassandra: { ...config.cassandra, keyspace: ks.keyspace } },
+    silentLogger(),
+  );
+  await store.start();
+  onTestFinished(() => store.close());
+  return store;
+}
+
+describe('CassandraSpeedViewStore', () => {
+  beforeAll(() => requireCassandra());
+
+  it('upserts absolute counts across hour and day partitions and reads a range back', async () => {
+    const store = await openStore();
+    expect(store.isReady()).toBe(true);
+    const cells: MinuteCount[] = [0, 1, 2, 3, 4].map((i) => ({
+      adId: 'ad-1',
+      slice: 'all',
+      minute: T0 + i * MINUTE_MS,
+      count: i + 1,
+    }));
+    await store.upsertMinuteCounts(cells, false);
+    // A replay writes the same absolute values again: nothing doubles.
+    await store.upsertMinuteCounts(cells, true);
+    const back = await store.minuteCounts('ad-1', 'all', T0 + MINUTE_MS, T0 + 4 * MINUTE_MS);
+    expect(back.map((c) => [c.minute - T0, c.count])).toEqual([
+      [MINUTE_MS, 2],
+      [2 * MINUTE_MS, 3],
+      [3 * MINUTE_MS, 4],
+    ]);
+    expect(await store.minuteCounts('ad-1', 'country=US', T0, T0 + HOUR_MS)).toEqual([]);
+    expect(await store.minuteCounts('ad-unknown', 'all', T0, T0 + HOUR_MS)).toEqual([]);
+  });
+
+  it('lists every ad of a slice minute, across result pages', async () => {
+    const store = await openStore();
+    const cells = Array.from({ length: 6000 }, (_, i) => ({
+      adId: `ad-${i}`,
+      slice: 'country=KR',
+      minute: T0,
+      count: (i % 7) + 1,
+    }));
+    await store.upsertMinuteCounts(cells, true);
+    const back = await store.sliceMinute('country=KR', T0);
+    expect(back).toHaveLength(6000);
+    const total = back.reduce((s, a) => s + a.count, 0);
+    expect(total).toBe(cells.reduce((s, c) => s + c.count, 0));
+    expect(await store.sliceMinute('country=KR', T0 + MINUTE_MS)).toEqual([]);
+  });
+
+  it('stores top lists per window, slice and end minute, a rewrite replacing the list', async () => {
+    const store = await openStore();
+    const endMinute = T0 + 2 * MINUTE_MS; // the next UTC day: its own partition
+    await store.upsertTopLists([
+      {
+        windowMinutes: 5,
+        slice: 'all',
+        endMinute,
+        ads: [
+          { adId: 'b', count: 9 },
+          { adId: 'a', count: 3 },
+        ],
+      },
+    ]);
+    await store.upsertTopLists([
+      { windowMinutes: 5, slice: 'all', endMinute, ads: [{ adId: 'a', count: 10 }] },
+    ]);
+    expect(await store.topList(5, 'all', endMinute)).toEqual({
+      windowMinutes: 5,
+      slice: 'all',
+      endMinute,
+      ads: [{ adId: 'a', count: 10 }],
+    });
+    expect(await store.topList(1, 'all', endMinute)).toBeUndefined();
+  });
+});

@@ -1,0 +1,200 @@
+import { slicesOf } from '../../shared/aggregation/definition.ts';
+import { MINUTE_MS, minuteOf } from '../../shared/aggregation/time.ts';
+import type { ClickEvent } from '../../shared/click-event/types.ts';
+import type {
+  AddOutcome,
+  AggregateOptions,
+  MinuteState,
+  PartitionSnapshot,
+  SliceCounts,
+  StateChanges,
+} from './types.ts';
+
+/** Late click ids remembered per partition, only to count a retried late click once in metrics. */
+const LATE_IDS_KEPT = 10_000;
+
+/**
+ * The aggregate node's state for one Kafka partition: per-minute tumbling windows of
+ * `(ad, slice) → clicks` by event time, the click ids seen in each open minute, and the
+ * partition's watermark. Everything a restart needs is in `snapshot()`, together with the offset
+ * of the next record, so state and input position are restored as one.
+ *
+ * Rules (the same as the independent recount in the tests):
+ * - watermark = max event time seen − allowed lateness (never moves back);
+ * - minute `[m, m + 1 min)` is closed once watermark ≥ m + 1 min;
+ * - a click of a closed minute is late: not counted here (the batch layer counts it);
+ * - a click id already seen in its open minute is a duplicate: not counted again.
+ */
+export class PartitionState {
+  readonly partition: number;
+  readonly #options: AggregateOptions;
+  /** Offset of the next record to consume (decimal string, Kafka offsets are int64). */
+  nextOffset = '0';
+  #maxEventMs: number | undefined;
+  #watermarkMs = Number.NEGATIVE_INFINITY;
+  /** Wall-clock time of the last event, for the idle rule (not persisted: restarts reset it). */
+  #lastEventWallMs: number;
+  readonly #minutes = new Map<number, MinuteState>();
+  readonly #lateIds = new Set<string>();
+  #changes: StateChanges = { cells: new Map(), closed: [] };
+
+  constructor(partition: number, options: AggregateOptions, nowMs = Date.now()) {
+    this.partition = partition;
+    this.#options = options;
+    this.#lastEventWallMs = nowMs;
+  }
+
+  /** Current watermark (epoch ms), or `-Infinity` before the first event. */
+  get watermarkMs(): number {
+    return this.#watermarkMs;
+  }
+
+  get maxEventMs(): number | undefined {
+    return this.#maxEventMs;
+  }
+
+  /** Adds one valid click read from this partition. */
+  add(event: ClickEvent, nowMs = Date.now()): AddOutcome {
+    const minute = minuteOf(event.timestampMs);
+    const state = this.#minutes.get(minute);
+    let outcome: AddOutcome;
+    if (minute + MINUTE_MS <= this.#watermarkMs) {
+      outcome = state?.ids?.has(event.clickId) || this.#lateIds.has(event.clickId) ? 'duplicate' : 'late';
+      if (outcome === 'late') this.#rememberLate(event.clickId);
+    } else {
+      const open = state ?? this.#openMinute(minute);
+      const ids = open.ids ?? new Set<string>();
+      open.ids = ids;
+      if (ids.has(event.clickId)) outcome = 'duplicate';
+      else {
+        ids.add(event.clickId);
+        this.#count(minute, open.counts, event);
+        outcome = 'counted';
+      }
+    }
+    this.#lastEventWallMs = nowMs;
+    if (this.#maxEventMs === undefined || event.timestampMs > this.#maxEventMs) {
+      this.#maxEventMs = event.timestampMs;
+      this.#watermarkMs = Math.max(this.#watermarkMs, event.timestampMs - this.#options.allowedLatenessMs);
+    }
+    return outcome;
+  }
+
+  /**
+   * Lets an idle partition's watermark follow processing time: after `idleTimeoutMs` without
+   * events it is max event time − lateness + the wall-clock time since the last event.
+   */
+  advanceIdle(nowMs = Date.now()): void {
+    if (this.#maxEventMs === undefined) return;
+    const idleFor = nowMs - this.#lastEventWallMs;
+    if (idleFor < this.#options.idleTimeoutMs) return;
+    const candidate = this.#maxEventMs - this.#options.allowedLatenessMs + idleFor;
+    if (candidate > this.#watermarkMs) this.#watermarkMs = candidate;
+  }
+
+  /**
+   * Marks the minutes the watermark has passed as closed (reported once in `drainChanges`),
+   * forgets their ids after one more minute, and drops minutes older than the retention.
+   */
+  closeMinutes(): void {
+    const wm = this.#watermarkMs;
+    const keepFrom = minuteOf(wm) - this.#options.retainMs;
+    for (const [minute, state] of this.#minutes) {
+      if (!state.closed && minute + MINUTE_MS <= wm) {
+        state.closed = true;
+        this.#changes.closed.push(minute);
+      }
+      if (state.closed && state.ids !== undefined && minute + 2 * MINUTE_MS <= wm) state.ids = undefined;
+      if (state.closed && minute < keepFrom) this.#minutes.delete(minute);
+    }
+  }
+
+  /** Returns and resets what changed since the previous call. */
+  drainChanges(): StateChanges {
+    const changes = this.#changes;
+    this.#changes = { cells: new Map(), closed: [] };
+    changes.closed.sort((a, b) => a - b);
+    return changes;
+  }
+
+  /** Counts of one minute (undefined when the minute is unknown or no longer retained). */
+  minute(minute: number): MinuteState | undefined {
+    return this.#minutes.get(minute);
+  }
+
+  /** Retained minutes, oldest first. */
+  minutes(): number[] {
+    return [...this.#minutes.keys()].sort((a, b) => a - b);
+  }
+
+  snapshot(): PartitionSnapshot {
+    return {
+      partition: this.partition,
+      nextOffset: this.nextOffset,
+      maxEventMs: this.#maxEventMs ?? null,
+      watermarkMs: Number.isFinite(this.#watermarkMs) ? this.#watermarkMs : null,
+      lateIds: [...this.#lateIds],
+      minutes: this.minutes().map((minute) => {
+        const s = this.#minutes.get(minute)!;
+        const counts: Record<string, Array<[string, number]>> = {};
+        for (const [slice, ads] of s.counts) counts[slice] = [...ads];
+        return { minute, closed: s.closed, ids: s.ids === undefined ? null : [...s.ids], counts };
+      }),
+    };
+  }
+
+  /** Rebuilds a partition's state from its snapshot (no pending changes). */
+  static restore(snapshot: PartitionSnapshot, options: AggregateOptions, nowMs = Date.now()): PartitionState {
+    const state = new PartitionState(snapshot.partition, options, nowMs);
+    state.nextOffset = snapshot.nextOffset;
+    state.#maxEventMs = snapshot.maxEventMs ?? undefined;
+    state.#watermarkMs = snapshot.watermarkMs ?? Number.NEGATIVE_INFINITY;
+    for (const id of snapshot.lateIds) state.#lateIds.add(id);
+    for (const m of snapshot.minutes) {
+      const counts: SliceCounts = new Map();
+      for (const [slice, ads] of Object.entries(m.counts)) counts.set(slice, new Map(ads));
+      state.#minutes.set(m.minute, {
+        counts,
+        closed: m.closed,
+        ids: m.ids === null ? undefined : new Set(m.ids),
+      });
+    }
+    return state;
+  }
+
+  #openMinute(minute: number): MinuteState {
+    const state: MinuteState = { counts: new Map(), ids: new Set(), closed: false };
+    this.#minutes.set(minute, state);
+    return state;
+  }
+
+  #count(minute: number, counts: SliceCounts, event: ClickEvent): void {
+    let changed = this.#changes.cells.get(minute);
+    if (changed === undefined) {
+      changed = new Map();
+      this.#changes.cells.set(minute, changed);
+    }
+    for (const slice of slicesOf(event, this.#options.definition)) {
+      let ads = counts.get(slice);
+      if (ads === undefined) {
+        ads = new Map();
+        counts.set(slice, ads);
+      }
+      ads.set(event.adId, (ads.get(event.adId) ?? 0) + 1);
+      let changedAds = changed.get(slice);
+      if (changedAds === undefined) {
+        changedAds = new Set();
+        changed.set(slice, changedAds);
+      }
+      changedAds.add(event.adId);
+    }
+  }
+
+  #rememberLate(clickId: string): void {
+    this.#lateIds.add(clickId);
+    if (this.#lateIds.size > LATE_IDS_KEPT) {
+      const oldest = this.#lateIds.values().next().value;
+      if (oldest !== undefined) this.#lateIds.delete(oldest);
+    }
+  }
+}

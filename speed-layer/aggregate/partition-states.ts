@@ -1,0 +1,144 @@
+import type { MinuteCount, TopList } from '../../shared/aggregate-store/types.ts';
+import { type MinuteCountsSource, topListsFor } from '../reduce/top-lists.ts';
+import { PartitionState } from './partition-state.ts';
+import type { AggregateOptions, PartitionSnapshot } from './types.ts';
+
+/** What one flush writes to the speed view. */
+export interface FlushPlan {
+  /** Cells of open minutes that changed (absolute values). */
+  open: MinuteCount[];
+  /** Every cell of the minutes that closed (absolute values, written with `final`). */
+  final: MinuteCount[];
+  /** Top lists of every window containing a changed minute. */
+  topLists: TopList[];
+}
+
+/**
+ * The aggregate node of one process: the state of every partition it holds. Cell values written
+ * to the view are summed over these partitions, so an ad whose clicks arrived in two partitions
+ * (a producer that did not key by ad_id) is still written whole as long as one process holds both.
+ */
+export class PartitionStates {
+  readonly #options: AggregateOptions;
+  readonly #topN: number;
+  readonly #states = new Map<number, PartitionState>();
+
+  constructor(options: AggregateOptions, topN = options.definition.topN) {
+    this.#options = options;
+    this.#topN = topN;
+  }
+
+  get(partition: number): PartitionState {
+    let state = this.#states.get(partition);
+    if (state === undefined) {
+      state = new PartitionState(partition, this.#options);
+      this.#states.set(partition, state);
+    }
+    return state;
+  }
+
+  has(partition: number): boolean {
+    return this.#states.has(partition);
+  }
+
+  partitions(): number[] {
+    return [...this.#states.keys()].sort((a, b) => a - b);
+  }
+
+  /** Replaces a partition's state by its restored snapshot. */
+  restore(snapshot: PartitionSnapshot, nowMs = Date.now()): PartitionState {
+    const state = PartitionState.restore(snapshot, this.#options, nowMs);
+    this.#states.set(snapshot.partition, state);
+    return state;
+  }
+
+  /** Forgets a partition (revoked: another process owns it now and restores it from its snapshot). */
+  drop(partition: number): void {
+    this.#states.delete(partition);
+  }
+
+  /** Per-ad counts of one slice and minute, from every partition that retains the minute. */
+  readonly counts: MinuteCountsSource = (slice, minute) => {
+    const parts: Array<ReadonlyMap<string, number>> = [];
+    for (const state of this.#states.values()) {
+      const ads = state.minute(minute)?.counts.get(slice);
+      if (ads !== undefined) parts.push(ads);
+    }
+    return parts;
+  };
+
+  /** Advances idle watermarks, closes minutes, and returns everything to write since the last call. */
+  plan(nowMs = Date.now()): FlushPlan {
+    const openKeys = new Map<number, Map<string, Set<string>>>();
+    const closed = new Map<number, PartitionState[]>();
+    const changedBySlice = new Map<string, Set<number>>();
+    for (const state of this.#states.values()) {
+      state.advanceIdle(nowMs);
+      state.closeMinutes();
+      const changes = state.drainChanges();
+      for (const minute of changes.closed) {
+        const closers = closed.get(minute);
+        if (closers === undefined) closed.set(minute, [state]);
+        else closers.push(state);
+      }
+      for (const [minute, slices] of changes.cells) {
+        let target = openKeys.get(minute);
+        if (target === undefined) {
+          target = new Map();
+          openKeys.set(minute, target);
+        }
+        for (const [slice, ads] of slices) {
+          let set = target.get(slice);
+          if (set === undefined) {
+            set = new Set();
+            target.set(slice, set);
+          }
+          for (const ad of ads) set.add(ad);
+          let minutes = changedBySlice.get(slice);
+          if (minutes === undefined) {
+            minutes = new Set();
+            changedBySlice.set(slice, minutes);
+          }
+          minutes.add(minute);
+        }
+      }
+    }
+    const open: MinuteCount[] = [];
+    const final: MinuteCount[] = [];
+    for (const [minute, slices] of openKeys) {
+      if (closed.has(minute)) continue;
+      for (const [slice, ads] of slices) {
+        for (const adId of ads) open.push({ adId, slice, minute, count: this.#sum(slice, minute, adId) });
+      }
+    }
+    // Only the partitions that closed a minute contribute its final cells; values are still summed.
+    for (const [minute, closers] of [...closed].sort((a, b) => a[0] - b[0])) {
+      const cells = new Map<string, MinuteCount>();
+      for (const state of closers) {
+        const m = state.minute(minute);
+        if (m === undefined) continue;
+        for (const [slice, ads] of m.counts) {
+          for (const adId of ads.keys()) {
+            const key = `${slice}\n${adId}`;
+            if (!cells.has(key))
+              cells.set(key, { adId, slice, minute, count: this.#sum(slice, minute, adId) });
+          }
+        }
+      }
+      final.push(...cells.values());
+    }
+    const topLists = topListsFor(
+      changedBySlice,
+      this.counts,
+      this.#options.definition.windowsMinutes,
+      this.#topN,
+    );
+    return { open, final, topLists };
+  }
+
+  #sum(slice: string, minute: number, adId: string): number {
+    let total = 0;
+    for (const part of this.counts(slice, minute)) total += part.get(adId) ?? 0;
+    return total;
+  }
+}

@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import type { AggregationDefinition } from '../../../shared/aggregation/definition.ts';
+import { MINUTE_MS } from '../../../shared/aggregation/time.ts';
+import { parseClick } from '../../../shared/click-event/click-event.ts';
+import { generateAll } from '../../../shared/generator/generator.ts';
+import type { GeneratedRecord } from '../../../shared/generator/types.ts';
+import { PartitionState } from '../../../speed-layer/aggregate/partition-state.ts';
+import { type FlushPlan, PartitionStates } from '../../../speed-layer/aggregate/partition-states.ts';
+import { decodeSnapshot, encodeSnapshot } from '../../../speed-layer/aggregate/snapshot-codec.ts';
+import type { AggregateOptions } from '../../../speed-layer/aggregate/types.ts';
+import { recountSpeed } from '../../helpers/recount.ts';
+
+const definition: AggregationDefinition = { dimensions: ['country'], windowsMinutes: [1, 5, 15], topN: 10 };
+const LATENESS = 15_000;
+const options: AggregateOptions = {
+  definition,
+  allowedLatenessMs: LATENESS,
+  idleTimeoutMs: 3_600_000,
+  retainMs: 20 * MINUTE_MS,
+};
+const START = Date.UTC(2026, 0, 1, 12, 0, 0);
+const T0 = 1_000_000;
+
+/** An in-memory speed view: what the flush plans wrote, by absolute upsert. */
+class FakeView {
+  readonly cells = new Map<string, number>();
+  readonly finals = new Set<string>();
+  readonly tops = new Map<string, Array<{ adId: string; count: number }>>();
+  apply(plan: FlushPlan): void {
+    for (const c of plan.open) this.cells.set(`${c.adId}|${c.slice}|${c.minute}`, c.count);
+    for (const c of plan.final) {
+      this.cells.set(`${c.adId}|${c.slice}|${c.minute}`, c.count);
+      this.finals.add(`${c.adId}|${c.slice}|${c.minute}`);
+    }
+    for (const t of plan.topLists) this.tops.set(`${t.windowMinutes}|${t.slice}|${t.endMinute}`, t.ads);
+  }
+}
+
+function stream(clicks: number, seed: number): GeneratedRecord[] {
+  return generateAll({
+    seed,
+    clicks,
+    startMs: START,
+    ads: 60,
+    partitions: 4,
+    clicksPerSecond: 20,
+    lateByMs: 150_000,
+    lateFraction: 0.02,
+    countries: ['US', 'KR', 'DE'],
+  });
+}
+
+/** Feeds records in order, flushing every `flushEvery` records, optionally through snapshots. */
+function run(records: GeneratedRecord[], flushEvery: number, viaSnapshots: boolean) {
+  let states = new PartitionStates(options);
+  const view = new FakeView();
+  let late = 0;
+  let duplicates = 0;
+  records.forEach((r, i) => {
+    const parsed = parseClick(r.value);
+    if (parsed.ok) {
+      const outcome = states.get(r.partition).add(parsed.event, T0);
+      if (outcome === 'late') late++;
+      if (outcome === 'duplicate') duplicates++;
+    }
+    states.get(r.partition).nextOffset = String(i + 1);
+    if ((i + 1) % flushEvery === 0) {
+      view.apply(states.plan(T0));
+      if (viaSnapshots) {
+        const restored = new PartitionStates(options);
+        for (const p of states.partitions())
+          restored.restore(decodeSnapshot(encodeSnapshot(states.get(p).snapshot())), T0);
+        states = restored;
+      }
+    }
+  });
+  view.apply(states.plan(T0));
+  return { view, late, duplicates };
+}
+
+function expectMatchesRecount(records: GeneratedRecord[], view: FakeView, late: number): void {
+  const recount = recountSpeed(
+    records.map((r) => ({ partition: r.partition, event: parseClick(r.value).ok ? r.event : undefined })),
+    LATENESS,
+  );
+  expect(recount.late.size).toBeGreaterThan(0);
+  const written = new Map([...view.cells].filter(([, n]) => n > 0));
+  expect(written).toEqual(recount.cells);
+  expect(late).toBe(recount.late.size);
+  const minutes = recount.minutes();
+  const slices = ['all', 'country=US', 'country=KR', 'country=DE'];
+  for (const w of definition.windowsMinutes) {
+    for (const slice of slices) {
+      for (let end = minutes[0]! + MINUTE_MS; end <= minutes.at(-1)! + w * MINUTE_MS; end += MINUTE_MS) {
+        const expected = recount.top(w, slice, end, definition.topN);
+        expect(view.tops.get(`${w}|${slice}|${end}`) ?? [], `top ${w} ${slice} ${end}`).toEqual(expected);
+      }
+    }
+  }
+}
+
+describe('speed aggregate + reduce', () => {
+  it('equals the independent recount (cells, late, top lists)', () => {
+    const records = stream(6000, 7);
+    const { view, late, duplicates } = run(records, 97, false);
+    expect(duplicates).toBeGreaterThan(0);
+    expectMatchesRecount(records, view, late);
+    // Minutes well behind the last watermark were written as final.
+    expect(view.finals.size).toBeGreaterThan(0);
+  });
+
+  it('gives the same result when state goes through a snapshot at every flush', () => {
+    const records = stream(4000, 11);
+    const { view, late } = run(records, 53, true);
+    expectMatchesRecount(records, view, late);
+  });
+
+  it('closes minutes of an idle partition once processing time moves on', () => {
+    const state = new PartitionState(0, { ...options, idleTimeoutMs: 10_000 }, T0);
+    const event = {
+      clickId: 'c1',
+      adId: 'a',
+      timestampMs: START + 5_000,
+      userId: 'u',
+      ip: '1.1.1.1',
+      country: 'US',
+    };
+    expect(state.add(event, T0)).toBe('counted');
+    state.closeMinutes();
+    state.drainChanges();
+    state.advanceIdle(T0 + 9_000);
+    state.closeMinutes();
+    expect(state.drainChanges().closed).toEqual([]);
+    state.advanceIdle(T0 + 80_000);
+    state.closeMinutes();
+    expect(state.drainChanges().closed).toEqual([START]);
+    expect(state.add({ ...event, clickId: 'c2' }, T0 + 80_000)).toBe('late');
+    expect(state.add({ ...event, clickId: 'c2' }, T0 + 80_000)).toBe('duplicate');
+  });
+
+  it('rejects a snapshot blob it did not write', () => {
+    expect(() => decodeSnapshot(Buffer.from('nope'))).toThrow(/not readable/);
+  });
+});

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { partitionForKey } from '../../../shared/partitioning/partition-for-key.ts';
+import { type DeadLetter, mapRecord } from '../../../speed-layer/map/map-node.ts';
+import { MALFORMED_EVENTS, VALID_EVENT_JSON } from '../../fixtures/malformed-events.ts';
+
+const record = (value: Uint8Array | null, partition = 0) => ({
+  topic: 't',
+  partition,
+  offset: '42',
+  key: Buffer.from('ad-1'),
+  value,
+});
+
+describe('map node', () => {
+  it.each(MALFORMED_EVENTS)('turns $name into a dead letter naming $field', ({ body, field }) => {
+    const mapped = mapRecord(record(Buffer.from(body)), 12, 5);
+    expect(mapped.kind).toBe('rejected');
+    if (mapped.kind !== 'rejected') return;
+    expect(mapped.deadLetter).toMatchObject({
+      field,
+      partition: 0,
+      offset: '42',
+      topic: 't',
+      original: body,
+    });
+    expect(mapped.deadLetter.reason.length).toBeGreaterThan(5);
+    expect(JSON.parse(String(mapped.record.value)) as DeadLetter).toEqual(mapped.deadLetter);
+  });
+
+  it('keeps non-UTF-8 bytes as base64 and tombstones as null', () => {
+    const bytes = Buffer.from([0xff, 0xfe, 0x00]);
+    const mapped = mapRecord(record(bytes), 12);
+    expect(mapped.kind === 'rejected' && mapped.deadLetter).toMatchObject({
+      original: bytes.toString('base64'),
+      originalEncoding: 'base64',
+      reason: 'event is not valid UTF-8',
+    });
+    const tombstone = mapRecord(record(null), 12);
+    expect(tombstone.kind === 'rejected' && tombstone.deadLetter.original).toBeNull();
+  });
+
+  it('accepts a valid click and notices when it sits in a partition its ad_id does not hash to', () => {
+    const home = partitionForKey('ad-1', 12);
+    expect(mapRecord(record(Buffer.from(VALID_EVENT_JSON), home), 12)).toMatchObject({
+      kind: 'click',
+      misKeyed: false,
+      event: { adId: 'ad-1', country: 'US' },
+    });
+    expect(mapRecord(record(Buffer.from(VALID_EVENT_JSON), (home + 1) % 12), 12)).toMatchObject({
+      misKeyed: true,
+    });
+  });
+});

@@ -8,7 +8,7 @@ import type {
   PartitionSnapshot,
   SliceCounts,
   StateChanges,
-} from './types.ts';
+} from './state-types.ts';
 
 /** Late click ids remembered per partition, only to count a retried late click once in metrics. */
 const LATE_IDS_KEPT = 10_000;

@@ -1,7 +1,7 @@
 import type { MinuteCount, TopList } from '../../shared/aggregate-store/types.ts';
 import { type MinuteCountsSource, topListsFor } from '../reduce/top-lists.ts';
 import { PartitionState } from './partition-state.ts';
-import type { AggregateOptions, PartitionSnapshot } from './types.ts';
+import type { AggregateOptions, PartitionSnapshot } from './state-types.ts';
 
 /** What one flush writes to the speed view. */
 export interface FlushPlan {

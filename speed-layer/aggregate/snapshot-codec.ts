@@ -1,6 +1,6 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { AdclickError, ErrorCodes } from '../../shared/errors/errors.ts';
-import type { PartitionSnapshot } from './types.ts';
+import type { PartitionSnapshot } from './state-types.ts';
 
 const FORMAT = 1;
 

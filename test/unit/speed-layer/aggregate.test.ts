@@ -7,7 +7,7 @@ import type { GeneratedRecord } from '../../../shared/generator/types.ts';
 import { PartitionState } from '../../../speed-layer/aggregate/partition-state.ts';
 import { type FlushPlan, PartitionStates } from '../../../speed-layer/aggregate/partition-states.ts';
 import { decodeSnapshot, encodeSnapshot } from '../../../speed-layer/aggregate/snapshot-codec.ts';
-import type { AggregateOptions } from '../../../speed-layer/aggregate/types.ts';
+import type { AggregateOptions } from '../../../speed-layer/aggregate/state-types.ts';
 import { recountSpeed } from '../../helpers/recount.ts';
 
 const definition: AggregationDefinition = { dimensions: ['country'], windowsMinutes: [1, 5, 15], topN: 10 };

@@ -1,0 +1,62 @@
+import type { AggregationDefinition } from '../../shared/aggregation/definition.ts';
+
+/** What happened to one valid click fed to a partition's state. */
+export type AddOutcome = 'counted' | 'duplicate' | 'late';
+
+/** Settings of the aggregate node (one set for every partition). */
+export interface AggregateOptions {
+  definition: AggregationDefinition;
+  /** Watermark = max event time seen in the partition − this. */
+  allowedLatenessMs: number;
+  /** After this long without events, the partition's watermark follows processing time. */
+  idleTimeoutMs: number;
+  /**
+   * Closed minutes are kept (counts only, no ids) this long behind the watermark's minute, so
+   * sliding-window top lists can be recomputed when a newer minute changes. At least the largest
+   * window; a margin on top covers partitions whose watermarks drift apart.
+   */
+  retainMs: number;
+}
+
+/** Cells of one minute: slice → ad → clicks. */
+export type SliceCounts = Map<string, Map<string, number>>;
+
+/** One minute of one partition. */
+export interface MinuteState {
+  counts: SliceCounts;
+  /**
+   * Click ids seen in this minute; dropped some time after the minute closed (kept a little
+   * longer than needed for counting, only to tell late duplicates from late clicks in metrics).
+   */
+  ids: Set<string> | undefined;
+  /** The watermark has passed the minute's end: its counts are final. */
+  closed: boolean;
+}
+
+/** Cells changed since the last drain, and minutes closed since then. */
+export interface StateChanges {
+  /** minute → slice → ad ids whose count changed. */
+  cells: Map<number, Map<string, Set<string>>>;
+  /** Minutes that closed (every cell of each is written once more, as final). */
+  closed: number[];
+}
+
+/** The serialisable form of one partition's state (see `snapshot-codec.ts`). */
+export interface PartitionSnapshot {
+  partition: number;
+  /** Offset of the next record to consume, as a decimal string (Kafka offsets are int64). */
+  nextOffset: string;
+  maxEventMs: number | null;
+  watermarkMs: number | null;
+  /** Recent late click ids (only so a retried late click is counted once in metrics). */
+  lateIds: string[];
+  minutes: Array<{
+    minute: number;
+    closed: boolean;
+    ids: string[] | null;
+    /** slice → [adId, count][] */
+    counts: Record<string, Array<[string, number]>>;
+  }>;
+}
+
+export type { AggregationDefinition };

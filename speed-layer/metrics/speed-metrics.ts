@@ -1,0 +1,67 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The speed layer's Prometheus metrics, in their own registry (one per process). */
+export class SpeedMetrics {
+  readonly registry = new Registry();
+  readonly eventsIn = new Counter({
+    name: 'adclick_speed_events_consumed_total',
+    help: 'Records consumed from the click topic, by outcome (counted, duplicate, late, rejected)',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  readonly dlq = new Counter({
+    name: 'adclick_speed_dlq_total',
+    help: 'Records sent to the dead-letter topic',
+    registers: [this.registry],
+  });
+  readonly late = new Counter({
+    name: 'adclick_speed_late_clicks_total',
+    help: 'Distinct clicks left out because their minute had closed (the batch layer counts them)',
+    registers: [this.registry],
+  });
+  readonly duplicates = new Counter({
+    name: 'adclick_speed_duplicate_clicks_total',
+    help: 'Records whose click_id was already counted',
+    registers: [this.registry],
+  });
+  readonly misKeyed = new Counter({
+    name: 'adclick_speed_mis_keyed_total',
+    help: 'Valid clicks found in a partition their ad_id does not hash to',
+    registers: [this.registry],
+  });
+  readonly watermarkDelay = new Gauge({
+    name: 'adclick_speed_watermark_delay_seconds',
+    help: 'Wall clock minus watermark, per partition',
+    labelNames: ['partition'],
+    registers: [this.registry],
+  });
+  readonly flushSeconds = new Histogram({
+    name: 'adclick_speed_flush_seconds',
+    help: 'Time to write one flush (cells, top lists) to the speed view',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+    registers: [this.registry],
+  });
+  readonly cellsWritten = new Counter({
+    name: 'adclick_speed_cells_written_total',
+    help: 'Cells upserted into the speed view, by kind (open, final)',
+    labelNames: ['kind'],
+    registers: [this.registry],
+  });
+  readonly snapshotSeconds = new Histogram({
+    name: 'adclick_speed_snapshot_seconds',
+    help: 'Time to encode and save the snapshots of one flush',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
+    registers: [this.registry],
+  });
+  readonly snapshotBytes = new Gauge({
+    name: 'adclick_speed_snapshot_bytes',
+    help: 'Size of the last saved snapshot, per partition',
+    labelNames: ['partition'],
+    registers: [this.registry],
+  });
+  readonly flushFailures = new Counter({
+    name: 'adclick_speed_flush_failures_total',
+    help: 'Flushes that failed and will be retried',
+    registers: [this.registry],
+  });
+}

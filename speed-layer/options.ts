@@ -1,0 +1,69 @@
+import { type AggregationDefinition, definitionFrom } from '../shared/aggregation/definition.ts';
+import type { AdclickConfig } from '../shared/config/types.ts';
+import { AdclickError, ErrorCodes } from '../shared/errors/errors.ts';
+
+/** Settings of the speed layer process. */
+export interface SpeedLayerOptions {
+  topic: string;
+  dlqTopic: string;
+  /** Kafka consumer group; also the key of the snapshots in Cassandra (default `adclick-speed`). */
+  groupId: string;
+  definition: AggregationDefinition;
+  allowedLatenessMs: number;
+  idleTimeoutMs: number;
+  /** How often changed cells, top lists and snapshots are written (default 500 ms, at most 1 s). */
+  flushIntervalMs: number;
+  /** Closed minutes kept in memory for sliding windows (default: largest window + 10 minutes). */
+  retainMinutes: number;
+  /** `/metrics` listener; `undefined` serves none (tests). */
+  metrics?: { host: string; port: number };
+}
+
+export const SPEED_DEFAULTS = {
+  groupId: 'adclick-speed',
+  flushIntervalMs: 500,
+  retainMarginMinutes: 10,
+} as const;
+
+/** The speed layer's options from the configuration, with `overrides` on top. */
+export function speedOptionsFrom(
+  config: AdclickConfig,
+  overrides: Partial<SpeedLayerOptions> = {},
+): SpeedLayerOptions {
+  const definition = definitionFrom(config);
+  return {
+    topic: config.kafka.topic,
+    dlqTopic: config.kafka.dlqTopic,
+    groupId: SPEED_DEFAULTS.groupId,
+    definition,
+    allowedLatenessMs: config.aggregation.allowedLatenessMs,
+    idleTimeoutMs: config.aggregation.idleTimeoutMs,
+    flushIntervalMs: SPEED_DEFAULTS.flushIntervalMs,
+    retainMinutes: Math.max(...definition.windowsMinutes, 1) + SPEED_DEFAULTS.retainMarginMinutes,
+    metrics: { host: config.bindHost, port: config.ports.metrics },
+    ...overrides,
+  };
+}
+
+/**
+ * @throws AdclickError `CONFIG_INVALID` naming the failing option.
+ */
+export function validateSpeedOptions(o: SpeedLayerOptions): void {
+  const fail = (path: string, reason: string): never => {
+    throw new AdclickError(ErrorCodes.CONFIG_INVALID, `speed.${path}: ${reason}`, { details: { path } });
+  };
+  if (o.topic.trim() === '') fail('topic', 'must not be empty');
+  if (o.dlqTopic.trim() === '' || o.dlqTopic === o.topic)
+    fail('dlqTopic', 'must be set and differ from topic');
+  if (o.groupId.trim() === '') fail('groupId', 'must not be empty');
+  if (!Number.isInteger(o.flushIntervalMs) || o.flushIntervalMs < 10 || o.flushIntervalMs > 1000)
+    fail('flushIntervalMs', `expected 10–1000 ms, got ${o.flushIntervalMs}`);
+  const largest = Math.max(...o.definition.windowsMinutes, 1);
+  if (!Number.isInteger(o.retainMinutes) || o.retainMinutes < largest)
+    fail(
+      'retainMinutes',
+      `expected a whole number ≥ the largest window (${largest}), got ${o.retainMinutes}`,
+    );
+  if (!(o.allowedLatenessMs >= 0)) fail('allowedLatenessMs', `expected ≥ 0, got ${o.allowedLatenessMs}`);
+  if (!(o.idleTimeoutMs > 0)) fail('idleTimeoutMs', `expected > 0, got ${o.idleTimeoutMs}`);
+}

@@ -1,0 +1,343 @@
+import { Hono } from 'hono';
+import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { SpeedViewStore } from '../shared/aggregate-store/types.ts';
+import { MINUTE_MS } from '../shared/aggregation/time.ts';
+import { sleep } from '../shared/async/wait-for.ts';
+import type { ClickEvent } from '../shared/click-event/types.ts';
+import type { ClickPublisher, OutgoingRecord } from '../shared/click-publisher/types.ts';
+import { AdclickError, ErrorCodes, isRetryable } from '../shared/errors/errors.ts';
+import { ensureTopics, translateKafkaError } from '../shared/kafka/kafka.ts';
+import type { Lifecycle } from '../shared/lifecycle/types.ts';
+import type { Logger } from '../shared/logger/logger.ts';
+import type { SnapshotStore, StoredSnapshot } from './aggregate/cassandra-snapshot-store.ts';
+import { type FlushPlan, PartitionStates } from './aggregate/partition-states.ts';
+import { decodeSnapshot, encodeSnapshot } from './aggregate/snapshot-codec.ts';
+import { type Listening, listen } from './http/listen.ts';
+import { mapRecord } from './map/map-node.ts';
+import { SpeedMetrics } from './metrics/speed-metrics.ts';
+import { type SpeedLayerOptions, validateSpeedOptions } from './options.ts';
+
+export interface SpeedLayerDeps {
+  kafka: Kafka;
+  store: SpeedViewStore;
+  snapshots: SnapshotStore;
+  /** Producer of dead letters (acks=all). */
+  dlq: ClickPublisher;
+  logger: Logger;
+  metrics?: SpeedMetrics;
+}
+
+/**
+ * The speed layer process: a Kafka consumer group whose records go through the map node
+ * (validate, dead-letter), the aggregate node (per-partition minute windows by event time) and
+ * the reduce node (sliding-window top-N). Every flush interval it writes the changed cells and
+ * top lists as absolute upserts, then each changed partition's snapshot (state + next offset),
+ * then commits the offsets to Kafka for information only. On assignment a partition resumes from
+ * its snapshot, so after a crash at any point the replay rewrites the same rows.
+ */
+export class SpeedLayer implements Lifecycle {
+  readonly metrics: SpeedMetrics;
+  readonly #deps: SpeedLayerDeps;
+  readonly #o: SpeedLayerOptions;
+  readonly #log: Logger;
+  readonly #states: PartitionStates;
+  /** Partition → restore in progress or done (the promise resolves once its state is in place). */
+  readonly #loaded = new Map<number, Promise<void>>();
+  /** Partitions whose first batch after restore has not been checked against the snapshot offset. */
+  readonly #unchecked = new Set<number>();
+  readonly #dirty = new Set<number>();
+  readonly #pendingPlans: FlushPlan[] = [];
+  readonly #pendingSnapshots = new Map<number, StoredSnapshot>();
+  readonly #saved = new Map<number, string>();
+  #partitionCount = 0;
+  #consumer: Consumer | undefined;
+  #admin: Admin | undefined;
+  #metricsServer: Listening | undefined;
+  #running = false;
+  #flushing: Promise<void> = Promise.resolve();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(options: SpeedLayerOptions, deps: SpeedLayerDeps) {
+    validateSpeedOptions(options);
+    this.#o = options;
+    this.#deps = deps;
+    this.metrics = deps.metrics ?? new SpeedMetrics();
+    this.#log = deps.logger.child({ component: 'speed-layer', group: options.groupId });
+    this.#states = new PartitionStates({
+      definition: options.definition,
+      allowedLatenessMs: options.allowedLatenessMs,
+      idleTimeoutMs: options.idleTimeoutMs,
+      retainMs: options.retainMinutes * MINUTE_MS,
+    });
+  }
+
+  /** Port of `/metrics` (after `start()`), when served. */
+  get metricsPort(): number | undefined {
+    return this.#metricsServer?.port;
+  }
+
+  async start(): Promise<void> {
+    if (this.#running) return;
+    const { kafka } = this.#deps;
+    if (this.#o.metrics !== undefined) {
+      const app = new Hono();
+      app.get('/metrics', async (c) =>
+        c.text(await this.metrics.registry.metrics(), 200, {
+          'content-type': this.metrics.registry.contentType,
+        }),
+      );
+      app.get('/healthz', (c) => c.json({ ok: true }));
+      this.#metricsServer = await listen(app, this.#o.metrics.host, this.#o.metrics.port);
+    }
+    this.#admin = kafka.admin();
+    try {
+      await this.#admin.connect();
+      const meta = await this.#admin.fetchTopicMetadata({ topics: [this.#o.topic] });
+      this.#partitionCount = meta.topics[0]?.partitions.length ?? 0;
+      await ensureTopics(this.#admin, [
+        { topic: this.#o.dlqTopic, numPartitions: Math.max(1, this.#partitionCount) },
+      ]);
+    } catch (error) {
+      throw translateKafkaError(error, `reading metadata of ${this.#o.topic}`);
+    }
+    const consumer = kafka.consumer({ groupId: this.#o.groupId, allowAutoTopicCreation: false });
+    this.#consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      const assigned = new Set(event.payload.memberAssignment[this.#o.topic] ?? []);
+      this.#log.info({ partitions: [...assigned] }, 'partitions assigned');
+      // A partition that left us is restored by its new owner from its snapshot; ours is stale.
+      for (const p of [...this.#loaded.keys()]) {
+        if (!assigned.has(p)) this.#forget(p);
+      }
+    });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [this.#o.topic], fromBeginning: true });
+      this.#running = true;
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: (payload) => this.#onBatch(payload),
+      });
+    } catch (error) {
+      this.#running = false;
+      throw translateKafkaError(error, `consuming ${this.#o.topic}`);
+    }
+    this.#scheduleFlush();
+    this.#log.info({ topic: this.#o.topic, partitions: this.#partitionCount }, 'speed layer started');
+  }
+
+  async close(): Promise<void> {
+    if (!this.#running) {
+      await this.#metricsServer?.close();
+      this.#metricsServer = undefined;
+      return;
+    }
+    this.#running = false;
+    clearTimeout(this.#timer);
+    await this.#consumer?.disconnect().catch(() => undefined);
+    await this.#flushing;
+    await this.flush().catch((error: unknown) =>
+      this.#log.warn({ err: String(error) }, 'final flush failed'),
+    );
+    await this.#admin?.disconnect().catch(() => undefined);
+    await this.#metricsServer?.close();
+    this.#metricsServer = undefined;
+  }
+
+  isReady(): boolean {
+    return this.#running;
+  }
+
+  /** Next offset of each partition as of its last saved snapshot (what a restart resumes from). */
+  savedOffsets(): ReadonlyMap<number, string> {
+    return this.#saved;
+  }
+
+  /**
+   * Writes everything changed since the last flush: cells and top lists first, then the
+   * snapshots of the partitions that moved, then (informational) Kafka offsets. A failed write
+   * keeps its plan and snapshots pending; the next flush retries them in order.
+   */
+  flush(): Promise<void> {
+    const run = this.#flushing.then(() => this.#flushOnce());
+    this.#flushing = run.catch(() => undefined);
+    return run;
+  }
+
+  async #flushOnce(): Promise<void> {
+    // Plan and snapshots are taken together, synchronously: both describe the same input prefix.
+    const now = Date.now();
+    const plan = this.#states.plan(now);
+    if (plan.open.length + plan.final.length + plan.topLists.length > 0) this.#pendingPlans.push(plan);
+    const encodeStart = performance.now();
+    for (const p of this.#dirty) {
+      if (!this.#states.has(p)) continue;
+      const state = this.#states.get(p);
+      this.#pendingSnapshots.set(p, {
+        partition: p,
+        topic: this.#o.topic,
+        offset: state.nextOffset,
+        state: encodeSnapshot(state.snapshot()),
+      });
+    }
+    this.#dirty.clear();
+    const encodeMs = performance.now() - encodeStart;
+    for (const p of this.#states.partitions()) {
+      const wm = this.#states.get(p).watermarkMs;
+      if (Number.isFinite(wm)) this.metrics.watermarkDelay.set({ partition: String(p) }, (now - wm) / 1000);
+    }
+    try {
+      const started = performance.now();
+      while (this.#pendingPlans.length > 0) {
+        const next = this.#pendingPlans[0]!;
+        await this.#deps.store.upsertMinuteCounts(next.open, false);
+        await this.#deps.store.upsertMinuteCounts(next.final, true);
+        await this.#deps.store.upsertTopLists(next.topLists);
+        this.metrics.cellsWritten.inc({ kind: 'open' }, next.open.length);
+        this.metrics.cellsWritten.inc({ kind: 'final' }, next.final.length);
+        this.#pendingPlans.shift();
+      }
+      this.metrics.flushSeconds.observe((performance.now() - started) / 1000);
+      if (this.#pendingSnapshots.size === 0) return;
+      const snapshots = [...this.#pendingSnapshots.values()];
+      const saveStart = performance.now();
+      await this.#deps.snapshots.save(this.#o.groupId, snapshots);
+      this.metrics.snapshotSeconds.observe((encodeMs + performance.now() - saveStart) / 1000);
+      for (const s of snapshots) {
+        if (this.#pendingSnapshots.get(s.partition) === s) this.#pendingSnapshots.delete(s.partition);
+        this.#saved.set(s.partition, s.offset);
+        this.metrics.snapshotBytes.set({ partition: String(s.partition) }, s.state.byteLength);
+      }
+      await this.#consumer
+        ?.commitOffsets(
+          snapshots.map((s) => ({ topic: this.#o.topic, partition: s.partition, offset: s.offset })),
+        )
+        .catch((error: unknown) =>
+          this.#log.debug({ err: String(error) }, 'informational offset commit failed'),
+        );
+    } catch (error) {
+      this.metrics.flushFailures.inc();
+      this.#log.warn({ err: String(error), pending: this.#pendingPlans.length }, 'flush failed; will retry');
+      throw error;
+    }
+  }
+
+  #scheduleFlush(): void {
+    if (!this.#running) return;
+    this.#timer = setTimeout(() => {
+      this.flush()
+        .catch(() => undefined)
+        .finally(() => this.#scheduleFlush());
+    }, this.#o.flushIntervalMs);
+  }
+
+  #forget(partition: number): void {
+    this.#loaded.delete(partition);
+    this.#unchecked.delete(partition);
+    this.#dirty.delete(partition);
+    this.#pendingSnapshots.delete(partition);
+    this.#states.drop(partition);
+  }
+
+  #ensureLoaded(partition: number): Promise<void> {
+    let loading = this.#loaded.get(partition);
+    if (loading === undefined) {
+      loading = this.#restore(partition);
+      this.#loaded.set(partition, loading);
+      loading.catch(() => this.#loaded.delete(partition));
+    }
+    return loading;
+  }
+
+  async #restore(partition: number): Promise<void> {
+    const stored = await this.#deps.snapshots.load(this.#o.groupId, partition);
+    if (stored !== undefined) {
+      if (stored.topic !== this.#o.topic) {
+        throw new AdclickError(
+          ErrorCodes.CONFIG_INVALID,
+          `consumer group ${this.#o.groupId} has snapshots of topic ${stored.topic}, not ${this.#o.topic}: use another group`,
+        );
+      }
+      const snapshot = decodeSnapshot(stored.state);
+      this.#states.restore({ ...snapshot, partition, nextOffset: stored.offset });
+      this.#saved.set(partition, stored.offset);
+    } else {
+      // No snapshot: start from the earliest record still in the log.
+      const offsets = await this.#admin!.fetchTopicOffsets(this.#o.topic);
+      const low = offsets.find((o) => o.partition === partition)?.low ?? '0';
+      this.#states.drop(partition);
+      this.#states.get(partition).nextOffset = low;
+    }
+    this.#unchecked.add(partition);
+    this.#log.info(
+      { partition, offset: this.#states.get(partition).nextOffset, fromSnapshot: stored !== undefined },
+      'partition restored',
+    );
+  }
+
+  async #onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const partition = batch.partition;
+    await this.#ensureLoaded(partition);
+    if (!isRunning() || isStale() || batch.isEmpty()) return;
+    const state = this.#states.get(partition);
+    const next = BigInt(state.nextOffset);
+    if (this.#unchecked.has(partition)) {
+      this.#unchecked.delete(partition);
+      // Kafka's committed offset may be ahead of the snapshot (or missing): go back to the snapshot's.
+      if (BigInt(batch.firstOffset() ?? '0') > next) {
+        this.#consumer!.seek({ topic: this.#o.topic, partition, offset: state.nextOffset });
+        return;
+      }
+    }
+    const clicks: Array<{ offset: string; event: ClickEvent }> = [];
+    const deadLetters: OutgoingRecord[] = [];
+    let lastOffset: string | undefined;
+    for (const message of batch.messages) {
+      if (BigInt(message.offset) < next) continue;
+      lastOffset = message.offset;
+      const mapped = mapRecord(
+        { topic: batch.topic, partition, offset: message.offset, key: message.key, value: message.value },
+        this.#partitionCount,
+      );
+      if (mapped.kind === 'rejected') deadLetters.push(mapped.record);
+      else {
+        if (mapped.misKeyed) this.metrics.misKeyed.inc();
+        clicks.push({ offset: message.offset, event: mapped.event });
+      }
+    }
+    if (lastOffset === undefined) {
+      resolveOffset(batch.lastOffset());
+      return;
+    }
+    // Dead letters are acknowledged before the offsets past them can reach a snapshot.
+    await this.#publishDeadLetters(deadLetters, isRunning);
+    const now = Date.now();
+    for (const { event } of clicks) {
+      const outcome = state.add(event, now);
+      this.metrics.eventsIn.inc({ outcome });
+      if (outcome === 'late') this.metrics.late.inc();
+      else if (outcome === 'duplicate') this.metrics.duplicates.inc();
+    }
+    this.metrics.eventsIn.inc({ outcome: 'rejected' }, deadLetters.length);
+    this.metrics.dlq.inc(deadLetters.length);
+    state.nextOffset = (BigInt(lastOffset) + 1n).toString();
+    this.#dirty.add(partition);
+    resolveOffset(lastOffset);
+    await heartbeat();
+  }
+
+  async #publishDeadLetters(records: OutgoingRecord[], isRunning: () => boolean): Promise<void> {
+    if (records.length === 0) return;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#deps.dlq.publish(this.#o.dlqTopic, records);
+        return;
+      } catch (error) {
+        if (!isRetryable(error) || !isRunning()) throw error;
+        this.#log.warn({ err: String(error), attempt }, 'dead-letter topic unavailable; retrying');
+        await sleep(Math.min(5000, 200 * attempt));
+      }
+    }
+  }
+}

@@ -15,6 +15,11 @@ export interface SpeedLayerOptions {
   flushIntervalMs: number;
   /** Closed minutes kept in memory for sliding windows (default: largest window + 10 minutes). */
   retainMinutes: number;
+  /**
+   * Kafka group session timeout (default 30 s): how long a crashed member holds its partitions
+   * before the group moves them. Lower it (≥ the broker's 6 s minimum) for faster failover.
+   */
+  sessionTimeoutMs: number;
   /** `/metrics` listener; `undefined` serves none (tests). */
   metrics?: { host: string; port: number };
 }
@@ -22,6 +27,7 @@ export interface SpeedLayerOptions {
 export const SPEED_DEFAULTS = {
   groupId: 'adclick-speed',
   flushIntervalMs: 500,
+  sessionTimeoutMs: 30_000,
   retainMarginMinutes: 10,
 } as const;
 
@@ -39,6 +45,7 @@ export function speedOptionsFrom(
     allowedLatenessMs: config.aggregation.allowedLatenessMs,
     idleTimeoutMs: config.aggregation.idleTimeoutMs,
     flushIntervalMs: SPEED_DEFAULTS.flushIntervalMs,
+    sessionTimeoutMs: SPEED_DEFAULTS.sessionTimeoutMs,
     retainMinutes: Math.max(...definition.windowsMinutes, 1) + SPEED_DEFAULTS.retainMarginMinutes,
     metrics: { host: config.bindHost, port: config.ports.metrics },
     ...overrides,
@@ -58,6 +65,8 @@ export function validateSpeedOptions(o: SpeedLayerOptions): void {
   if (o.groupId.trim() === '') fail('groupId', 'must not be empty');
   if (!Number.isInteger(o.flushIntervalMs) || o.flushIntervalMs < 10 || o.flushIntervalMs > 1000)
     fail('flushIntervalMs', `expected 10–1000 ms, got ${o.flushIntervalMs}`);
+  if (!Number.isInteger(o.sessionTimeoutMs) || o.sessionTimeoutMs < 1000)
+    fail('sessionTimeoutMs', `expected a whole number ≥ 1000 ms, got ${o.sessionTimeoutMs}`);
   const largest = Math.max(...o.definition.windowsMinutes, 1);
   if (!Number.isInteger(o.retainMinutes) || o.retainMinutes < largest)
     fail(

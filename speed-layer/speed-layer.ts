@@ -100,7 +100,12 @@ export class SpeedLayer implements Lifecycle {
     } catch (error) {
       throw translateKafkaError(error, `reading metadata of ${this.#o.topic}`);
     }
-    const consumer = kafka.consumer({ groupId: this.#o.groupId, allowAutoTopicCreation: false });
+    const consumer = kafka.consumer({
+      groupId: this.#o.groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: this.#o.sessionTimeoutMs,
+      heartbeatInterval: Math.max(100, Math.floor(this.#o.sessionTimeoutMs / 10)),
+    });
     this.#consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       const assigned = new Set(event.payload.memberAssignment[this.#o.topic] ?? []);

@@ -5,7 +5,6 @@ import { connectCassandraClient } from '../../shared/cassandra/client.ts';
 import { ensureKeyspace } from '../../shared/cassandra/keyspace.ts';
 import { migrate } from '../../shared/cassandra/migrate.ts';
 import { cassandraOptionsFrom } from '../../shared/cassandra/options.ts';
-import { LOCAL } from '../../shared/config/defaults.ts';
 import type { AdclickConfig } from '../../shared/config/types.ts';
 import { AdclickError, ErrorCodes } from '../../shared/errors/errors.ts';
 import {
@@ -38,8 +37,8 @@ function layout(ctx: InfraContext): NodeLayout {
   return {
     libDir: join(paths.cacheDir, 'lib'),
     dataDir: paths.dataDir,
-    nativePort: LOCAL.cassandraPort,
-    storagePort: LOCAL.cassandraStoragePort,
+    nativePort: ctx.config.localPorts.cassandra,
+    storagePort: ctx.config.localPorts.cassandraStorage,
     clusterName: 'adclick-local',
   };
 }

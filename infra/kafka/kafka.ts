@@ -4,7 +4,6 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { LOCAL } from '../../shared/config/defaults.ts';
 import type { AdclickConfig } from '../../shared/config/types.ts';
 import { AdclickError, ErrorCodes } from '../../shared/errors/errors.ts';
 import { createKafka, ensureTopics } from '../../shared/kafka/kafka.ts';
@@ -25,8 +24,8 @@ function layout(ctx: InfraContext): KafkaLayout {
   return {
     libDir: join(paths.cacheDir, 'lib'),
     dataDir: paths.dataDir,
-    port: LOCAL.kafkaPort,
-    controllerPort: LOCAL.kafkaControllerPort,
+    port: ctx.config.localPorts.kafka,
+    controllerPort: ctx.config.localPorts.kafkaController,
   };
 }
 

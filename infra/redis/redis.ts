@@ -2,7 +2,6 @@ import { execFile } from 'node:child_process';
 import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
-import { LOCAL } from '../../shared/config/defaults.ts';
 import type { AdclickConfig } from '../../shared/config/types.ts';
 import { AdclickError, ErrorCodes } from '../../shared/errors/errors.ts';
 import { silentLogger } from '../../shared/logger/logger.ts';
@@ -67,7 +66,7 @@ export async function installRedisServer(ctx: InfraContext): Promise<string> {
 }
 
 function layout(ctx: InfraContext): RedisLayout {
-  return { dataDir: servicePaths(ctx.home, 'redis').dataDir, port: LOCAL.redisPort };
+  return { dataDir: servicePaths(ctx.home, 'redis').dataDir, port: ctx.config.localPorts.redis };
 }
 
 /** Debian's Redis 7 on its own port and data dir (any Redis already running is left alone). */

@@ -1,7 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LOCAL } from '../../shared/config/defaults.ts';
 import type { AdclickConfig } from '../../shared/config/types.ts';
 import { s3OptionsFrom } from '../../shared/s3/options.ts';
 import { createS3Client, ensureBucket, listBuckets } from '../../shared/s3/s3.ts';
@@ -18,7 +17,7 @@ function layout(ctx: InfraContext): S3Layout {
   return {
     libDir: join(paths.cacheDir, 'lib'),
     dataDir: paths.dataDir,
-    port: LOCAL.s3Port,
+    port: ctx.config.localPorts.s3,
     accessKeyId: ctx.config.s3.accessKeyId,
     secretAccessKey: ctx.config.s3.secretAccessKey,
   };

@@ -55,7 +55,16 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): AdclickConfig
   if (!LOG_LEVELS.includes(logLevel))
     fail('LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
 
-  const s3Endpoint = read('S3_ENDPOINT') ?? `http://127.0.0.1:${LOCAL.s3Port}`;
+  const offset = int('LOCAL_PORT_OFFSET', 0, 40_000);
+  const localPorts = {
+    kafka: LOCAL.kafkaPort + offset,
+    kafkaController: LOCAL.kafkaControllerPort + offset,
+    cassandra: LOCAL.cassandraPort + offset,
+    cassandraStorage: LOCAL.cassandraStoragePort + offset,
+    s3: LOCAL.s3Port + offset,
+    redis: LOCAL.redisPort + offset,
+  };
+  const s3Endpoint = read('S3_ENDPOINT') ?? `http://127.0.0.1:${localPorts.s3}`;
   if (!/^https?:\/\/[^\s]+$/.test(s3Endpoint))
     fail('S3_ENDPOINT', `expected an http(s) URL, got "${s3Endpoint}"`);
   const s3Local = read('S3_ENDPOINT') === undefined;
@@ -68,7 +77,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): AdclickConfig
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
     fail('S3_BUCKET', `not a valid bucket name: "${bucket}"`);
 
-  const redisUrl = read('REDIS_URL') ?? `redis://127.0.0.1:${LOCAL.redisPort}`;
+  const redisUrl = read('REDIS_URL') ?? `redis://127.0.0.1:${localPorts.redis}`;
   if (!/^rediss?:\/\/[^\s]+$/.test(redisUrl))
     fail('REDIS_URL', `expected redis://host:port, got "${redisUrl}"`);
 
@@ -108,10 +117,11 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): AdclickConfig
   const home = str('ADCLICK_HOME');
   const config: AdclickConfig = {
     home: isAbsolute(home) ? home : resolve(cwd, home),
+    localPorts,
     bindHost: str('BIND_HOST'),
     logLevel,
     kafka: {
-      brokers: hostPorts('KAFKA_BROKERS', `127.0.0.1:${LOCAL.kafkaPort}`),
+      brokers: hostPorts('KAFKA_BROKERS', `127.0.0.1:${localPorts.kafka}`),
       local: read('KAFKA_BROKERS') === undefined,
       clientId: str('KAFKA_CLIENT_ID'),
       topic: str('KAFKA_TOPIC'),
@@ -120,7 +130,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): AdclickConfig
       replicationFactor: int('KAFKA_REPLICATION_FACTOR', 1, 10),
     },
     cassandra: {
-      contactPoints: hostPorts('CASSANDRA_CONTACT_POINTS', `127.0.0.1:${LOCAL.cassandraPort}`),
+      contactPoints: hostPorts('CASSANDRA_CONTACT_POINTS', `127.0.0.1:${localPorts.cassandra}`),
       local: read('CASSANDRA_CONTACT_POINTS') === undefined,
       localDataCenter: str('CASSANDRA_LOCAL_DC'),
       keyspace,

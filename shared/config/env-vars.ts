@@ -17,6 +17,12 @@ export const ENV_VARS: readonly EnvVar[] = [
     default: '.adclick',
     description: 'Folder for local infrastructure (downloads, data, logs, pids) and caches.',
   },
+  {
+    name: 'LOCAL_PORT_OFFSET',
+    default: '0',
+    description:
+      'Added to every local service port (e.g. 1000: Kafka on 20092), to run a second local stack beside the first.',
+  },
   { name: 'BIND_HOST', default: '127.0.0.1', description: 'Address the HTTP servers listen on.' },
   { name: 'LOG_LEVEL', default: 'info', description: 'debug | info | warn | error | silent.' },
   {

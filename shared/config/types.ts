@@ -6,10 +6,22 @@ export interface ApiToken {
   adPrefixes: string[];
 }
 
+/** Ports of the local infrastructure. */
+export interface LocalPorts {
+  kafka: number;
+  kafkaController: number;
+  cassandra: number;
+  cassandraStorage: number;
+  s3: number;
+  redis: number;
+}
+
 /** The whole validated configuration of an adclick process. */
 export interface AdclickConfig {
   /** Folder for local infrastructure (downloads, data, logs, pid files) and local caches. */
   home: string;
+  /** Ports of the local services `adclick up` runs (the defaults shifted by `LOCAL_PORT_OFFSET`). */
+  localPorts: LocalPorts;
   /** Address servers listen on. */
   bindHost: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';

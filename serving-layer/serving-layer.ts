@@ -4,6 +4,7 @@ import type { BatchViewStore, SpeedViewStore } from '../shared/aggregate-store/t
 import { definitionFrom } from '../shared/aggregation/definition.ts';
 import type { AdclickConfig } from '../shared/config/types.ts';
 import type { Logger } from '../shared/logger/logger.ts';
+import { METRICS_PORT_OFFSETS } from '../shared/metrics/metrics.ts';
 import type { ObjectStore } from '../shared/object-store/types.ts';
 import { AccessControl } from './access/access.ts';
 import { ApiMetrics } from './api/api-metrics.ts';
@@ -66,8 +67,10 @@ export function createServingLayer(config: AdclickConfig, stores: ServingStores,
       metrics,
       logger: logger.child({ component: 'api' }),
       ready: async () => (await stores.speed.isReady()) && (await stores.batch.isReady()),
-      // The other layers' /metrics ports are the base port plus a small offset each.
-      pipeline: scrapeMetrics([0, 1, 2, 3].map((i) => `http://127.0.0.1:${base + i}/metrics`)),
+      // Each layer serves /metrics on the base port plus its own offset (shared/metrics).
+      pipeline: scrapeMetrics(
+        Object.values(METRICS_PORT_OFFSETS).map((i) => `http://127.0.0.1:${base + i}/metrics`),
+      ),
       dashboard: loadDashboardAssets(),
     },
     { host: config.bindHost, port: config.ports.api },

@@ -9,7 +9,9 @@ export interface PipelineFigures {
 /** Reads what it can of the pipeline's health; never throws. */
 export type PipelineHealth = () => Promise<PipelineFigures>;
 
-const INTERESTING = /(lag|late|dlq|reject|watermark|processed|consumed|clicks)/;
+/** Matches the speed layer's, archiver's, batch layer's and collector's counters the dashboard shows. */
+const INTERESTING =
+  /(lag|late|dlq|reject|watermark|processed|consumed|clicks|records_total|events_total|failures_total|queue_jobs)/;
 
 /**
  * Scrapes Prometheus text from the other layers' metrics endpoints. Unreachable endpoints are

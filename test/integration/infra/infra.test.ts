@@ -43,9 +43,9 @@ describe('adclick up / status against the running services', () => {
     // Another home has no pid files, so the running services look like someone else's processes.
     const stranger: InfraContext = { ...ctx, config: { ...config, home: otherHome }, home: otherHome };
     for (const [service, port, envVar] of [
-      [kafkaService, 19092, 'KAFKA_BROKERS'],
-      [s3Service, 19000, 'S3_ENDPOINT'],
-      [redisService, 16379, 'REDIS_URL'],
+      [kafkaService, config.localPorts.kafka, 'KAFKA_BROKERS'],
+      [s3Service, config.localPorts.s3, 'S3_ENDPOINT'],
+      [redisService, config.localPorts.redis, 'REDIS_URL'],
     ] as const) {
       if (service.isExternal(config)) continue;
       const error = await service.start(stranger).catch((e: unknown) => e);

@@ -68,23 +68,30 @@ describe('speed layer killed with SIGKILL mid-stream', () => {
     await f?.cleanup();
   });
 
-  it('ends with exactly the recount after two kill -9 and restarts', async () => {
+  it('ends with exactly the recount after three kill -9 and restarts', async () => {
     const records = testStream(33, 8000);
     const recount = recountOf(records);
     const output: string[] = [];
     let child = startSpeed(f, output);
     let producing = true;
-    // The stream flows in small chunks for the whole test, so every kill lands mid-stream.
+    let killsDone: () => void = () => undefined;
+    const afterKills = new Promise<void>((resolve) => {
+      killsDone = resolve;
+    });
+    // The stream flows in small chunks; its last fifth waits for the kills, so each kill lands
+    // mid-stream however slow the machine is.
     const producer = (async () => {
       const chunk = 100;
+      const held = Math.floor((records.length * 0.8) / chunk) * chunk;
       for (let i = 0; i < records.length; i += chunk) {
+        if (i === held) await afterKills;
         await produce(f, records.slice(i, i + chunk));
         await sleep(150);
       }
       producing = false;
     })();
     try {
-      for (let kill = 0; kill < 2; kill++) {
+      for (let kill = 0; kill < 3; kill++) {
         const before = total(await savedOffsets(f));
         // Kill once this child has saved at least one snapshot of its own, at a random moment after.
         await waitFor(async () => total(await savedOffsets(f)) > before, {
@@ -97,6 +104,7 @@ describe('speed layer killed with SIGKILL mid-stream', () => {
         await new Promise((resolve) => child.once('exit', resolve));
         child = startSpeed(f, output);
       }
+      killsDone();
       await producer;
       const ends = endOffsets(records);
       await waitFor(
@@ -116,7 +124,7 @@ describe('speed layer killed with SIGKILL mid-stream', () => {
         await store.close();
       }
     } finally {
-      producing = false;
+      killsDone();
       child.kill('SIGTERM');
       await new Promise((resolve) => {
         if (child.exitCode !== null) resolve(undefined);

@@ -14,30 +14,49 @@ import { BullMqBatchQueues } from './queues/bullmq-batch-queues.ts';
 import { DuckDbRecomputeEngine } from './recompute/duckdb-recompute-engine.ts';
 import { HourRecomputer } from './recompute/hour-recomputer.ts';
 
-/** Batch-layer settings beyond `AdclickConfig` (CLI flags; defaults here). */
+/**
+ * Batch-layer settings: `config.batch` (env `BATCH_HOURLY_CRON`, `BATCH_NIGHTLY_CRON`,
+ * `BATCH_CLOSE_MARGIN_MS`, `PARQUET_WRITER`, `ARCHIVE_MAX_ROWS`, `ARCHIVE_MAX_AGE_MS`) plus what
+ * only a command line sets (lake root, test queue suffix). Build with {@link batchSettingsFrom}.
+ */
 export interface BatchSettings {
-  /** Cron (UTC) of the `hourly` scan for closed dirty hours (default every 5 minutes). */
+  /** Cron (UTC) of the `hourly` scan for closed dirty hours. */
   hourlyCron: string;
-  /** Cron (UTC) of the `nightly` recompute + reconciliation of the previous day (default 01:30). */
+  /** Cron (UTC) of the `nightly` recompute + reconciliation of the previous day. */
   nightlyCron: string;
-  /** Added to the allowed lateness before an hour counts as closed (default 5 minutes). */
+  /** Added to the allowed lateness before an hour counts as closed. */
   closeMarginMs: number;
   /** Lake key root inside the bucket (default none). */
   lakeRoot: string;
-  /** Archiver Parquet writer (default duckdb). */
+  /** Archiver Parquet writer. */
   writer: ParquetWriterKind;
+  /** The archiver rolls a partition's file after this many records… */
+  archiveMaxRows: number;
+  /** …or once its oldest record waited this long. */
+  archiveMaxAgeMs: number;
   /** Extra prefix of Redis keys, after `redis.queuePrefix` (tests). */
   queueSuffix: string;
 }
 
-export const BATCH_DEFAULTS: BatchSettings = {
-  hourlyCron: '*/5 * * * *',
-  nightlyCron: '30 1 * * *',
-  closeMarginMs: 5 * 60_000,
-  lakeRoot: '',
-  writer: 'duckdb',
-  queueSuffix: '',
-};
+/** Settings from `config.batch`, with command-line overrides on top. */
+export function batchSettingsFrom(
+  config: AdclickConfig,
+  overrides: Partial<BatchSettings> = {},
+): BatchSettings {
+  const b = config.batch;
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  return {
+    hourlyCron: b.hourlyCron,
+    nightlyCron: b.nightlyCron,
+    closeMarginMs: b.closeMarginMs,
+    lakeRoot: '',
+    writer: b.parquetWriter,
+    archiveMaxRows: b.archiveMaxRows,
+    archiveMaxAgeMs: b.archiveMaxAgeMs,
+    queueSuffix: '',
+    ...defined,
+  };
+}
 
 /** The batch layer's components, built from configuration (used by the CLI commands). */
 export class BatchRuntime {
@@ -45,14 +64,16 @@ export class BatchRuntime {
   readonly layout: LakeLayout;
   readonly ledger: RedisHourLedger;
   readonly queues: BullMqBatchQueues;
-  readonly metrics = new BatchMetrics();
+  readonly metrics: BatchMetrics;
   readonly closedAfterMs: number;
 
   constructor(
     readonly config: AdclickConfig,
     readonly settings: BatchSettings,
     readonly logger: Logger,
+    component: 'archiver' | 'batch' = 'batch',
   ) {
+    this.metrics = new BatchMetrics(component);
     const prefix = `${config.redis.queuePrefix}${settings.queueSuffix}`;
     this.objects = new S3ObjectStore(s3OptionsFrom(config), logger);
     this.layout = new LakeLayout(settings.lakeRoot);

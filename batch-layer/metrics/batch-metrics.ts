@@ -1,9 +1,19 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { createMetricsRegistry } from '../../shared/metrics/metrics.ts';
 import type { QueueStatus } from '../jobs/types.ts';
 
-/** The batch layer's Prometheus metrics, in their own registry (one per process). */
+/**
+ * The batch layer's Prometheus metrics, in their own registry (one per process). `component`
+ * (`archiver` or `batch`) labels every sample, as the dashboard's scrape expects.
+ */
 export class BatchMetrics {
-  readonly registry = new Registry();
+  readonly registry: Registry = createMetricsRegistry('batch');
+
+  constructor(component: 'archiver' | 'batch' = 'batch') {
+    // Field initializers (the metrics below) run first and need the registry; only the label changes.
+    this.registry.setDefaultLabels({ component });
+  }
+
   readonly jobDuration = new Histogram({
     name: 'adclick_batch_job_duration_seconds',
     help: 'Duration of completed batch jobs',

@@ -1,9 +1,12 @@
 import { QUEUE_NAMES, type QueueName } from '../../batch-layer/jobs/types.ts';
 import type { HourRecomputeResult } from '../../batch-layer/recompute/hour-recomputer.ts';
-import { BATCH_DEFAULTS, BatchRuntime } from '../../batch-layer/runtime.ts';
-import { openBatchViewStore } from '../../batch-layer/view-store.ts';
+import { BatchRuntime, batchSettingsFrom } from '../../batch-layer/runtime.ts';
+import { reconcileDay } from '../../serving-layer/reconciliation/reconcile.ts';
+import { reconcileDepsFrom } from '../../serving-layer/serving-layer.ts';
+import { openServingStores } from '../../serving-layer/serving-stores.ts';
 import { AdclickError, ErrorCodes } from '../../shared/errors/errors.ts';
-import { parseOptions } from '../args.ts';
+import { METRICS_PORT_OFFSETS, startMetricsServer } from '../../shared/metrics/metrics.ts';
+import { intOption, parseOptions } from '../args.ts';
 import type { CliCommand } from '../types.ts';
 
 export const command: CliCommand = {
@@ -16,16 +19,20 @@ export const command: CliCommand = {
 Without a subcommand: registers the repeatable schedules and runs workers until SIGINT/SIGTERM.
   hourly   every --hourly-cron: enqueue each closed hour (older than the allowed lateness plus
            --close-margin-ms) that got new raw data, one job per hour and lake generation
-  nightly  at --nightly-cron: recompute the previous UTC day, then reconcile it
+  nightly  at --nightly-cron: recompute the previous UTC day, then reconcile it (speed vs batch
+           view, the report stored as by \`adclick reconcile\`)
   replay   jobs put there by \`adclick replay\` (own queue and workers)
 Any number of processes may run it; a lock per hour keeps one hour on one worker at a time.
 
-Options:
+Options (defaults come from the environment variable named):
   --queues <list>          queues this process serves (default hourly,nightly,replay)
-  --hourly-cron <cron>     UTC (default "${BATCH_DEFAULTS.hourlyCron}")
-  --nightly-cron <cron>    UTC (default "${BATCH_DEFAULTS.nightlyCron}")
-  --close-margin-ms <ms>   (default ${BATCH_DEFAULTS.closeMarginMs})
+  --hourly-cron <cron>     UTC (BATCH_HOURLY_CRON, default "*/5 * * * *")
+  --nightly-cron <cron>    UTC (BATCH_NIGHTLY_CRON, default "30 1 * * *")
+  --close-margin-ms <ms>   added to ALLOWED_LATENESS_MS before an hour is closed
+                           (BATCH_CLOSE_MARGIN_MS, default 300000)
   --lake-root <prefix/>    key prefix inside the bucket (default none)
+  --metrics-port <n>       port of GET /metrics and /healthz (default METRICS_PORT + 2, i.e.
+                           9466; 0 = any free port)
   --json                   (status) print JSON
   -h, --help               this text`,
   async run(ctx) {
@@ -39,17 +46,18 @@ Options:
       'nightly-cron': { type: 'string' },
       'close-margin-ms': { type: 'string' },
       'lake-root': { type: 'string' },
+      'metrics-port': { type: 'string' },
       json: { type: 'boolean' },
     });
     const logger = ctx.logger();
-    const settings = {
-      ...BATCH_DEFAULTS,
-      hourlyCron: o['hourly-cron'] ?? BATCH_DEFAULTS.hourlyCron,
-      nightlyCron: o['nightly-cron'] ?? BATCH_DEFAULTS.nightlyCron,
-      closeMarginMs: Number(o['close-margin-ms'] ?? BATCH_DEFAULTS.closeMarginMs),
-      lakeRoot: o['lake-root'] ?? '',
-    };
-    const runtime = new BatchRuntime(ctx.config(), settings, logger);
+    const config = ctx.config();
+    const settings = batchSettingsFrom(config, {
+      hourlyCron: o['hourly-cron'],
+      nightlyCron: o['nightly-cron'],
+      closeMarginMs: intOption('batch', 'close-margin-ms', o['close-margin-ms'], config.batch.closeMarginMs),
+      lakeRoot: o['lake-root'],
+    });
+    const runtime = new BatchRuntime(config, settings, logger, 'batch');
     try {
       if (sub === 'status') {
         const status = await runtime.queues.status();
@@ -80,8 +88,30 @@ Options:
         );
 
       await runtime.start();
-      const view = await openBatchViewStore(runtime.config, logger);
-      const jobs = runtime.jobs(view);
+      // The serving layer's stores: the batch view the jobs write, and the speed view plus report
+      // store the nightly reconciliation reads and writes.
+      const stores = await openServingStores(config, logger);
+      const reconcile = reconcileDepsFrom(config, stores, logger);
+      const jobs = runtime.jobs(stores.batch, async (date) => {
+        const report = await reconcileDay(reconcile, date);
+        return {
+          status: report.status,
+          speedTotal: report.speedTotal,
+          batchTotal: report.batchTotal,
+          cellsMismatching: report.cellsMismatching,
+        };
+      });
+      const metrics = await startMetricsServer({
+        registry: runtime.metrics.registry,
+        host: config.bindHost,
+        port: intOption(
+          'batch',
+          'metrics-port',
+          o['metrics-port'],
+          config.ports.metrics + METRICS_PORT_OFFSETS.batch,
+        ),
+        logger,
+      });
       const queues = o.queues === undefined ? QUEUE_NAMES : o.queues.split(',').map(queueName);
       await runtime.queues.schedule({ hourly: settings.hourlyCron, nightly: settings.nightlyCron });
       runtime.queues.startWorkers(
@@ -107,14 +137,21 @@ Options:
         );
       }, 15_000);
       logger.info(
-        { queues, hourlyCron: settings.hourlyCron, nightlyCron: settings.nightlyCron },
+        {
+          queues,
+          hourlyCron: settings.hourlyCron,
+          nightlyCron: settings.nightlyCron,
+          metrics: `${metrics.url}/metrics`,
+        },
         'batch layer started',
       );
       await new Promise<void>((resolve) =>
         ctx.stopSignal.addEventListener('abort', () => resolve(), { once: true }),
       );
       clearInterval(depth);
-      await view.close();
+      await runtime.queues.close();
+      await metrics.close();
+      await stores.close();
       return 0;
     } finally {
       await runtime.close();

@@ -1,6 +1,6 @@
 import { hoursIn } from '../../batch-layer/lake/lake-layout.ts';
 import type { HourRecomputeResult } from '../../batch-layer/recompute/hour-recomputer.ts';
-import { BATCH_DEFAULTS, BatchRuntime } from '../../batch-layer/runtime.ts';
+import { BatchRuntime, batchSettingsFrom } from '../../batch-layer/runtime.ts';
 import { openBatchViewStore } from '../../batch-layer/view-store.ts';
 import { parseTime } from '../../shared/aggregation/time.ts';
 import { waitFor } from '../../shared/async/wait-for.ts';
@@ -46,11 +46,8 @@ Example: adclick replay --from 2026-01-31T00:00:00Z --to 2026-02-01T00:00:00Z`,
     if (to <= from) throw new AdclickError(ErrorCodes.INVALID_INPUT, '--to must be after --from');
     const hours = hoursIn(from, to);
     const logger = ctx.logger();
-    const runtime = new BatchRuntime(
-      ctx.config(),
-      { ...BATCH_DEFAULTS, lakeRoot: o['lake-root'] ?? '' },
-      logger,
-    );
+    const config = ctx.config();
+    const runtime = new BatchRuntime(config, batchSettingsFrom(config, { lakeRoot: o['lake-root'] }), logger);
     const started = Date.now();
     try {
       await runtime.start();

@@ -1,0 +1,314 @@
+import { type Client, concurrent, types } from 'cassandra-driver';
+import { DAY_MS, dayOf, HOUR_MS, hourOf, MINUTE_MS } from '../aggregation/time.ts';
+import type { AdCount } from '../aggregation/top-n.ts';
+import { connectCassandraClient } from '../cassandra/client.ts';
+import { translateCassandraError } from '../cassandra/errors.ts';
+import { cassandraOptionsFrom } from '../cassandra/options.ts';
+import type { AdclickConfig } from '../config/types.ts';
+import { AdclickError, ErrorCodes } from '../errors/errors.ts';
+import type { Logger } from '../logger/logger.ts';
+import type { BatchViewStore, MinuteCount, PublishedHour, TopList } from './types.ts';
+
+const Q = {
+  writeCell:
+    'INSERT INTO batch_minute_counts (ad_id, slice, hour, version, minute, count) VALUES (?, ?, ?, ?, ?, ?)',
+  writeSliceCell:
+    'INSERT INTO batch_slice_minute_counts (slice, minute, version, ad_id, count) VALUES (?, ?, ?, ?, ?)',
+  writeTop:
+    'INSERT INTO batch_top_ads (window_minutes, slice, hour, version, end_minute, ad_ids, counts) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  publish: 'INSERT INTO batch_hours (day, hour, version, clicks, computed_at) VALUES (?, ?, ?, ?, ?)',
+  hours:
+    'SELECT hour, version, clicks, computed_at FROM batch_hours WHERE day = ? AND hour >= ? AND hour < ?',
+  readCells:
+    'SELECT minute, count FROM batch_minute_counts WHERE ad_id = ? AND slice = ? AND hour = ? AND version = ? AND minute >= ? AND minute < ?',
+  readSlice:
+    'SELECT ad_id, count FROM batch_slice_minute_counts WHERE slice = ? AND minute = ? AND version = ?',
+  readTop:
+    'SELECT ad_ids, counts FROM batch_top_ads WHERE window_minutes = ? AND slice = ? AND hour = ? AND version = ? AND end_minute = ?',
+  watermark: "SELECT until FROM batch_watermark WHERE id = 'global'",
+  setWatermark: "INSERT INTO batch_watermark (id, until, updated_at) VALUES ('global', ?, ?)",
+} as const;
+
+/** Statements in flight at once while writing an hour: hides round trips without flooding a node. */
+const WRITE_CONCURRENCY = 64;
+
+export interface CassandraBatchViewStoreOptions {
+  /**
+   * How long a looked-up hour → version pointer is reused by reads (default 0: every read looks it
+   * up, so a publish is visible to the very next read). A few seconds spare the API a round trip.
+   */
+  versionCacheMs?: number;
+}
+
+/**
+ * The batch view in Cassandra (tables `batch_*` of migration 001). An hour's rows are written under
+ * a new version, then `publishHour` flips the hour's pointer in `batch_hours`; every read first
+ * looks up the published version of the hour it touches and reads rows of exactly that version,
+ * so a reader sees the old hour or the new one, never a mix, and an unpublished hour reads empty.
+ */
+export class CassandraBatchViewStore implements BatchViewStore {
+  readonly #config: AdclickConfig;
+  readonly #logger: Logger;
+  readonly #cacheMs: number;
+  readonly #cache = new Map<number, { version: number | undefined; at: number }>();
+  #client: Client | undefined;
+
+  constructor(config: AdclickConfig, logger: Logger, options: CassandraBatchViewStoreOptions = {}) {
+    this.#config = config;
+    this.#logger = logger.child({ component: 'cassandra-batch-view' });
+    this.#cacheMs = options.versionCacheMs ?? 0;
+    if (!Number.isInteger(this.#cacheMs) || this.#cacheMs < 0)
+      throw new AdclickError(
+        ErrorCodes.CONFIG_INVALID,
+        'batchView.versionCacheMs must be a whole number ≥ 0',
+        {
+          details: { path: 'batchView.versionCacheMs' },
+        },
+      );
+  }
+
+  async start(): Promise<void> {
+    this.#client ??= await connectCassandraClient(
+      cassandraOptionsFrom(this.#config, { applicationName: 'adclick-batch-view' }),
+      this.#logger,
+    );
+  }
+
+  async close(): Promise<void> {
+    const client = this.#client;
+    this.#client = undefined;
+    this.#cache.clear();
+    await client?.shutdown();
+  }
+
+  isReady(): boolean {
+    return this.#client !== undefined && this.#client.getState().getConnectedHosts().length > 0;
+  }
+
+  async watermark(): Promise<number | undefined> {
+    try {
+      const row = (await this.#started().execute(Q.watermark, [], { prepare: true })).first();
+      const until = row?.until as Date | null | undefined;
+      return until == null ? undefined : until.getTime();
+    } catch (error) {
+      throw translateCassandraError(error, { operation: 'read of the batch watermark' });
+    }
+  }
+
+  async setWatermark(until: number): Promise<void> {
+    try {
+      await this.#started().execute(Q.setWatermark, [new Date(until), new Date()], { prepare: true });
+    } catch (error) {
+      throw translateCassandraError(error, { operation: 'write of the batch watermark' });
+    }
+  }
+
+  async writeHourVersion(
+    hour: number,
+    version: number,
+    cells: readonly MinuteCount[],
+    topLists: readonly TopList[],
+  ): Promise<void> {
+    assertHour(hour);
+    const v = types.Long.fromNumber(version);
+    const hourDate = new Date(hour);
+    const cellParams: unknown[][] = [];
+    const sliceParams: unknown[][] = [];
+    for (const c of cells) {
+      if (hourOf(c.minute) !== hour)
+        throw new AdclickError(ErrorCodes.INTERNAL, `cell minute ${c.minute} is outside hour ${hour}`);
+      const minute = new Date(c.minute);
+      const count = types.Long.fromNumber(c.count);
+      cellParams.push([c.adId, c.slice, hourDate, v, minute, count]);
+      sliceParams.push([c.slice, minute, v, c.adId, count]);
+    }
+    const topParams = topLists.map((l) => [
+      l.windowMinutes,
+      l.slice,
+      new Date(topHourOf(l.endMinute)),
+      v,
+      new Date(l.endMinute),
+      l.ads.map((a) => a.adId),
+      l.ads.map((a) => types.Long.fromNumber(a.count)),
+    ]);
+    await this.#writeAll(Q.writeCell, cellParams, 'write of batch minute counts');
+    await this.#writeAll(Q.writeSliceCell, sliceParams, 'write of batch slice minute counts');
+    await this.#writeAll(Q.writeTop, topParams, 'write of batch top lists');
+  }
+
+  async publishHour(hour: number, version: number, clicks: number): Promise<void> {
+    assertHour(hour);
+    try {
+      await this.#started().execute(
+        Q.publish,
+        [
+          new Date(dayOf(hour)),
+          new Date(hour),
+          types.Long.fromNumber(version),
+          types.Long.fromNumber(clicks),
+          new Date(),
+        ],
+        { prepare: true },
+      );
+    } catch (error) {
+      throw translateCassandraError(error, { operation: 'publish of a batch hour' });
+    }
+    this.#cache.set(hour, { version, at: Date.now() });
+  }
+
+  async publishedHours(fromHour: number, toHour: number): Promise<PublishedHour[]> {
+    const client = this.#started();
+    const reads: Array<Promise<PublishedHour[]>> = [];
+    for (let day = dayOf(fromHour); day < toHour; day += DAY_MS) {
+      reads.push(
+        client
+          .execute(Q.hours, [new Date(day), new Date(fromHour), new Date(toHour)], { prepare: true })
+          .then((rs) =>
+            rs.rows.map((r) => ({
+              hour: (r.hour as Date).getTime(),
+              version: Number(r.version),
+              clicks: Number(r.clicks),
+              computedAt: (r.computed_at as Date | null)?.getTime() ?? 0,
+            })),
+          ),
+      );
+    }
+    try {
+      return (await Promise.all(reads)).flat();
+    } catch (error) {
+      throw translateCassandraError(error, { operation: 'read of published batch hours' });
+    }
+  }
+
+  async minuteCounts(
+    adId: string,
+    slice: string,
+    fromMinute: number,
+    toMinute: number,
+  ): Promise<MinuteCount[]> {
+    if (toMinute <= fromMinute) return [];
+    const client = this.#started();
+    const versions = await this.#versions(hourOf(fromMinute), toMinute);
+    const reads: Array<Promise<MinuteCount[]>> = [];
+    for (const [hour, version] of versions) {
+      reads.push(
+        client
+          .execute(
+            Q.readCells,
+            [
+              adId,
+              slice,
+              new Date(hour),
+              types.Long.fromNumber(version),
+              new Date(fromMinute),
+              new Date(toMinute),
+            ],
+            { prepare: true },
+          )
+          .then((rs) =>
+            rs.rows.map((r) => ({
+              adId,
+              slice,
+              minute: (r.minute as Date).getTime(),
+              count: Number(r.count),
+            })),
+          ),
+      );
+    }
+    try {
+      return (await Promise.all(reads)).flat().sort((a, b) => a.minute - b.minute);
+    } catch (error) {
+      throw translateCassandraError(error, { operation: 'read of batch minute counts' });
+    }
+  }
+
+  async sliceMinute(slice: string, minute: number): Promise<AdCount[]> {
+    const version = (await this.#versions(hourOf(minute), hourOf(minute) + HOUR_MS)).get(hourOf(minute));
+    if (version === undefined) return [];
+    const out: AdCount[] = [];
+    try {
+      const result = await this.#started().execute(
+        Q.readSlice,
+        [slice, new Date(minute), types.Long.fromNumber(version)],
+        { prepare: true, fetchSize: 5000 },
+      );
+      // Async iteration fetches the following pages of a large minute transparently.
+      for await (const row of result) out.push({ adId: row.ad_id as string, count: Number(row.count) });
+    } catch (error) {
+      throw translateCassandraError(error, { operation: 'read of a batch slice minute' });
+    }
+    return out;
+  }
+
+  async topList(windowMinutes: number, slice: string, endMinute: number): Promise<TopList | undefined> {
+    const hour = topHourOf(endMinute);
+    const version = (await this.#versions(hour, hour + HOUR_MS)).get(hour);
+    if (version === undefined) return undefined;
+    try {
+      const row = (
+        await this.#started().execute(
+          Q.readTop,
+          [windowMinutes, slice, new Date(hour), types.Long.fromNumber(version), new Date(endMinute)],
+          { prepare: true },
+        )
+      ).first();
+      if (row === null) return undefined;
+      const ids = (row.ad_ids as string[] | null) ?? [];
+      const counts = (row.counts as types.Long[] | null) ?? [];
+      return {
+        windowMinutes,
+        slice,
+        endMinute,
+        ads: ids.map((adId, i) => ({ adId, count: Number(counts[i]) })),
+      };
+    } catch (error) {
+      throw translateCassandraError(error, { operation: 'read of a batch top list' });
+    }
+  }
+
+  /** Published version of every hour in `[fromHour, toHour)` that has one. */
+  async #versions(fromHour: number, toHour: number): Promise<Map<number, number>> {
+    const out = new Map<number, number>();
+    const now = Date.now();
+    let allCached = this.#cacheMs > 0;
+    for (let h = fromHour; allCached && h < toHour; h += HOUR_MS) {
+      const hit = this.#cache.get(h);
+      if (hit === undefined || now - hit.at > this.#cacheMs) allCached = false;
+      else if (hit.version !== undefined) out.set(h, hit.version);
+    }
+    if (allCached) return out;
+    out.clear();
+    for (const p of await this.publishedHours(fromHour, toHour)) out.set(p.hour, p.version);
+    if (this.#cacheMs > 0) {
+      for (let h = fromHour; h < toHour; h += HOUR_MS) this.#cache.set(h, { version: out.get(h), at: now });
+    }
+    return out;
+  }
+
+  async #writeAll(query: string, params: unknown[][], operation: string): Promise<void> {
+    if (params.length === 0) return;
+    try {
+      await concurrent.executeConcurrent(this.#started(), query, params, {
+        concurrencyLevel: WRITE_CONCURRENCY,
+      });
+    } catch (error) {
+      throw translateCassandraError(error, { operation });
+    }
+  }
+
+  #started(): Client {
+    if (this.#client === undefined)
+      throw new AdclickError(ErrorCodes.NOT_STARTED, 'CassandraBatchViewStore used before start()');
+    return this.#client;
+  }
+}
+
+/** The hour whose recompute owns a window ending at `endMinute`: the hour of its last minute. */
+function topHourOf(endMinute: number): number {
+  return hourOf(endMinute - MINUTE_MS);
+}
+
+function assertHour(hour: number): void {
+  if (!Number.isInteger(hour) || hourOf(hour) !== hour)
+    throw new AdclickError(ErrorCodes.INTERNAL, `${hour} is not the start of an hour`);
+}

@@ -16,11 +16,18 @@ import { type Listening, listen } from './http/listen.ts';
 import { mapRecord } from './map/map-node.ts';
 import { SpeedMetrics } from './metrics/speed-metrics.ts';
 import { type SpeedLayerOptions, validateSpeedOptions } from './options.ts';
+import type { GlobalTopLists } from './reduce/types.ts';
 
 export interface SpeedLayerDeps {
   kafka: Kafka;
   store: SpeedViewStore;
   snapshots: SnapshotStore;
+  /**
+   * Global step of the reduce node across every process of the group (`CassandraGlobalTopLists`).
+   * Without it, top lists are ranked over this process's partitions only: exact only while one
+   * process holds every partition.
+   */
+  topLists?: GlobalTopLists;
   /** Producer of dead letters (acks=all). */
   dlq: ClickPublisher;
   logger: Logger;
@@ -173,8 +180,9 @@ export class SpeedLayer implements Lifecycle {
   async #flushOnce(): Promise<void> {
     // Plan and snapshots are taken together, synchronously: both describe the same input prefix.
     const now = Date.now();
-    const plan = this.#states.plan(now);
-    if (plan.open.length + plan.final.length + plan.topLists.length > 0) this.#pendingPlans.push(plan);
+    const plan = this.#states.plan(now, { perPartition: this.#deps.topLists !== undefined });
+    const size = plan.open.length + plan.final.length + plan.topLists.length + plan.partitionTopLists.length;
+    if (size > 0) this.#pendingPlans.push(plan);
     const encodeStart = performance.now();
     for (const p of this.#dirty) {
       if (!this.#states.has(p)) continue;
@@ -198,7 +206,8 @@ export class SpeedLayer implements Lifecycle {
         const next = this.#pendingPlans[0]!;
         await this.#deps.store.upsertMinuteCounts(next.open, false);
         await this.#deps.store.upsertMinuteCounts(next.final, true);
-        await this.#deps.store.upsertTopLists(next.topLists);
+        if (this.#deps.topLists !== undefined) await this.#deps.topLists.publish(next.partitionTopLists);
+        else await this.#deps.store.upsertTopLists(next.topLists);
         this.metrics.cellsWritten.inc({ kind: 'open' }, next.open.length);
         this.metrics.cellsWritten.inc({ kind: 'final' }, next.final.length);
         this.#pendingPlans.shift();

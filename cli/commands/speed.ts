@@ -6,6 +6,7 @@ import { createKafka, kafkaOptionsFrom } from '../../shared/kafka/kafka.ts';
 import { KafkaClickPublisher } from '../../shared/kafka/kafka-click-publisher.ts';
 import { CassandraSnapshotStore } from '../../speed-layer/aggregate/cassandra-snapshot-store.ts';
 import { SPEED_DEFAULTS, speedOptionsFrom } from '../../speed-layer/options.ts';
+import { CassandraGlobalTopLists } from '../../speed-layer/reduce/cassandra-global-top-lists.ts';
 import { SpeedLayer } from '../../speed-layer/speed-layer.ts';
 import { intOption, parseOptions } from '../args.ts';
 import type { CliCommand } from '../types.ts';
@@ -89,6 +90,7 @@ DIMENSIONS, BIND_HOST (metrics listen address, default 127.0.0.1).`,
       kafka,
       store,
       snapshots: new CassandraSnapshotStore(cassandra),
+      topLists: new CassandraGlobalTopLists(cassandra, config.aggregation.topN),
       dlq,
       logger,
     });

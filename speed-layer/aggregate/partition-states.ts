@@ -1,5 +1,6 @@
 import type { MinuteCount, TopList } from '../../shared/aggregate-store/types.ts';
 import { type MinuteCountsSource, topListsFor } from '../reduce/top-lists.ts';
+import type { PartitionTopList } from '../reduce/types.ts';
 import { PartitionState } from './partition-state.ts';
 import type { AggregateOptions, PartitionSnapshot } from './state-types.ts';
 
@@ -9,8 +10,13 @@ export interface FlushPlan {
   open: MinuteCount[];
   /** Every cell of the minutes that closed (absolute values, written with `final`). */
   final: MinuteCount[];
-  /** Top lists of every window containing a changed minute. */
+  /** Top lists of every window containing a changed minute (empty when `perPartition`). */
   topLists: TopList[];
+  /**
+   * With `perPartition`: each partition's own top lists of the windows containing a minute it
+   * changed, for the global reduce across processes (`GlobalTopLists`); otherwise empty.
+   */
+  partitionTopLists: PartitionTopList[];
 }
 
 /**
@@ -68,7 +74,8 @@ export class PartitionStates {
   };
 
   /** Advances idle watermarks, closes minutes, and returns everything to write since the last call. */
-  plan(nowMs = Date.now()): FlushPlan {
+  plan(nowMs = Date.now(), options: { perPartition?: boolean } = {}): FlushPlan {
+    const changedByState: Array<[PartitionState, Map<string, Set<number>>]> = [];
     const openKeys = new Map<number, Map<string, Set<string>>>();
     const closed = new Map<number, PartitionState[]>();
     const changedBySlice = new Map<string, Set<number>>();
@@ -76,6 +83,8 @@ export class PartitionStates {
       state.advanceIdle(nowMs);
       state.closeMinutes();
       const changes = state.drainChanges();
+      const own = new Map<string, Set<number>>();
+      changedByState.push([state, own]);
       for (const minute of changes.closed) {
         const closers = closed.get(minute);
         if (closers === undefined) closed.set(minute, [state]);
@@ -100,6 +109,9 @@ export class PartitionStates {
             changedBySlice.set(slice, minutes);
           }
           minutes.add(minute);
+          const ownMinutes = own.get(slice);
+          if (ownMinutes === undefined) own.set(slice, new Set([minute]));
+          else ownMinutes.add(minute);
         }
       }
     }
@@ -127,13 +139,24 @@ export class PartitionStates {
       }
       final.push(...cells.values());
     }
-    const topLists = topListsFor(
-      changedBySlice,
-      this.counts,
-      this.#options.definition.windowsMinutes,
-      this.#topN,
-    );
-    return { open, final, topLists };
+    const { windowsMinutes } = this.#options.definition;
+    if (options.perPartition) {
+      // Local step of the reduce node: each partition ranks its own ads; the global top-N of
+      // these lists is exact because an ad's clicks live in one partition.
+      const partitionTopLists: PartitionTopList[] = [];
+      for (const [state, own] of changedByState) {
+        const source: MinuteCountsSource = (slice, minute) => {
+          const ads = state.minute(minute)?.counts.get(slice);
+          return ads === undefined ? [] : [ads];
+        };
+        for (const list of topListsFor(own, source, windowsMinutes, this.#topN)) {
+          partitionTopLists.push({ ...list, partition: state.partition });
+        }
+      }
+      return { open, final, topLists: [], partitionTopLists };
+    }
+    const topLists = topListsFor(changedBySlice, this.counts, windowsMinutes, this.#topN);
+    return { open, final, topLists, partitionTopLists: [] };
   }
 
   #sum(slice: string, minute: number, adId: string): number {

@@ -74,6 +74,7 @@ describe('speed layer killed with SIGKILL mid-stream', () => {
     const output: string[] = [];
     let child = startSpeed(f, output);
     let producing = true;
+    let produced = 0;
     let killsDone: () => void = () => undefined;
     const afterKills = new Promise<void>((resolve) => {
       killsDone = resolve;
@@ -86,6 +87,7 @@ describe('speed layer killed with SIGKILL mid-stream', () => {
       for (let i = 0; i < records.length; i += chunk) {
         if (i === held) await afterKills;
         await produce(f, records.slice(i, i + chunk));
+        produced = Math.min(records.length, i + chunk);
         await sleep(150);
       }
       producing = false;
@@ -93,11 +95,18 @@ describe('speed layer killed with SIGKILL mid-stream', () => {
     try {
       for (let kill = 0; kill < 3; kill++) {
         const before = total(await savedOffsets(f));
-        // Kill once this child has saved at least one snapshot of its own, at a random moment after.
-        await waitFor(async () => total(await savedOffsets(f)) > before, {
-          timeoutMs: 60_000,
-          description: `speed child ${kill + 1} to save a snapshot; output: ${output.join('').slice(-2000)}`,
-        });
+        // Kill once this child has saved at least one snapshot of its own (or has caught up with
+        // everything produced while the last fifth is held back), at a random moment after.
+        await waitFor(
+          async () => {
+            const saved = total(await savedOffsets(f));
+            return saved > before || saved === produced;
+          },
+          {
+            timeoutMs: 60_000,
+            description: `speed child ${kill + 1} to save a snapshot; output: ${output.join('').slice(-2000)}`,
+          },
+        );
         await sleep(Math.floor(Math.random() * 1500));
         expect(producing, 'the kill must happen while the stream still flows').toBe(true);
         child.kill('SIGKILL');

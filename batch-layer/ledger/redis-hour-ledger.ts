@@ -33,7 +33,13 @@ const EXTEND = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call(
 /** `HourLedger` in Redis: a hash of generations, a sorted set of dirty hours, expiring locks. */
 export class RedisHourLedger implements HourLedger {
   private readonly redis: Redis;
-  private readonly keys: { gen: string; dirty: string; first: string; lock: (name: string) => string };
+  private readonly keys: {
+    gen: string;
+    dirty: string;
+    first: string;
+    lock: (name: string) => string;
+    all: string;
+  };
 
   constructor(options: RedisHourLedgerOptions) {
     this.redis = new Redis(options.url, {
@@ -43,7 +49,13 @@ export class RedisHourLedger implements HourLedger {
     });
     this.redis.on('error', () => undefined);
     const p = `${options.prefix}:lake`;
-    this.keys = { gen: `${p}:gen`, dirty: `${p}:dirty`, first: `${p}:first`, lock: (n) => `${p}:lock:${n}` };
+    this.keys = {
+      gen: `${p}:gen`,
+      dirty: `${p}:dirty`,
+      first: `${p}:first`,
+      lock: (n) => `${p}:lock:${n}`,
+      all: `${p}:*`,
+    };
   }
 
   async start(): Promise<void> {
@@ -52,6 +64,18 @@ export class RedisHourLedger implements HourLedger {
 
   async close(): Promise<void> {
     this.redis.disconnect();
+  }
+
+  /** Deletes every key of this ledger (tests; a deployment never forgets its lake's state). */
+  async deleteAll(): Promise<void> {
+    await this.call('deleting the ledger', async () => {
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.redis.scan(cursor, 'MATCH', this.keys.all, 'COUNT', 500);
+        if (keys.length > 0) await this.redis.del(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+    });
   }
 
   async markWritten(hours: readonly number[]): Promise<void> {

@@ -338,6 +338,9 @@ export class SpeedLayer implements Lifecycle {
     state.nextOffset = (BigInt(lastOffset) + 1n).toString();
     this.#dirty.add(partition);
     resolveOffset(lastOffset);
+    // Records of this partition still waiting in Kafka behind this batch.
+    const lag = BigInt(batch.highWatermark) - BigInt(lastOffset) - 1n;
+    this.metrics.consumerLag.set({ partition: String(partition) }, Number(lag > 0n ? lag : 0n));
     await heartbeat();
   }
 

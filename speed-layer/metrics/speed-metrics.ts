@@ -1,8 +1,9 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { createMetricsRegistry } from '../../shared/metrics/metrics.ts';
 
 /** The speed layer's Prometheus metrics, in their own registry (one per process). */
 export class SpeedMetrics {
-  readonly registry = new Registry();
+  readonly registry = createMetricsRegistry('speed');
   readonly eventsIn = new Counter({
     name: 'adclick_speed_events_consumed_total',
     help: 'Records consumed from the click topic, by outcome (counted, duplicate, late, rejected)',
@@ -27,6 +28,12 @@ export class SpeedMetrics {
   readonly misKeyed = new Counter({
     name: 'adclick_speed_mis_keyed_total',
     help: 'Valid clicks found in a partition their ad_id does not hash to',
+    registers: [this.registry],
+  });
+  readonly consumerLag = new Gauge({
+    name: 'adclick_speed_consumer_lag_records',
+    help: 'Records of the click topic not yet consumed, per partition (high watermark − next offset)',
+    labelNames: ['partition'],
     registers: [this.registry],
   });
   readonly watermarkDelay = new Gauge({

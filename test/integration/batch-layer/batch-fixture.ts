@@ -15,6 +15,7 @@ import { BatchRuntime, batchSettingsFrom } from '../../../batch-layer/runtime.ts
 import { CassandraBatchViewStore } from '../../../shared/aggregate-store/cassandra-batch-view-store.ts';
 import type { BatchViewStore } from '../../../shared/aggregate-store/types.ts';
 import { HOUR_MS, hourOf, MINUTE_MS } from '../../../shared/aggregation/time.ts';
+import { waitFor } from '../../../shared/async/wait-for.ts';
 import { createTestKeyspace, type TestKeyspace } from '../../../shared/cassandra/testing.ts';
 import { parseClick } from '../../../shared/click-event/click-event.ts';
 import type { AdclickConfig } from '../../../shared/config/types.ts';
@@ -276,4 +277,49 @@ export async function expectBatchViewMatches(
     }
   }
   return { cells, topLists };
+}
+
+/** Everything the view answers for the stream's ads, slices and hours, as one comparable value. */
+export async function viewSnapshot(
+  store: BatchViewStore,
+  records: readonly GeneratedRecord[],
+  recount: Recount,
+  config: AdclickConfig,
+): Promise<string> {
+  const hours = hoursOf(recount);
+  const from = hours[0]!;
+  const to = hours.at(-1)! + HOUR_MS;
+  const ads = [...new Set(records.flatMap((r) => (r.event ? [r.event.adId] : [])))].sort();
+  const cells = await Promise.all(
+    ads.flatMap((ad) => SLICES.map((slice) => store.minuteCounts(ad, slice, from, to))),
+  );
+  const tops: Array<Promise<unknown>> = [];
+  for (const w of config.aggregation.windowsMinutes)
+    for (const slice of SLICES)
+      for (let end = from + MINUTE_MS; end <= to; end += MINUTE_MS) tops.push(store.topList(w, slice, end));
+  return JSON.stringify({ cells, tops: await Promise.all(tops) });
+}
+
+/** Archives `records` with an in-process archiver and recomputes every dirty hour in process. */
+export async function archiveAndRecompute(
+  f: BatchFixture,
+  runtime: BatchRuntime,
+  view: BatchViewStore,
+  records: readonly GeneratedRecord[],
+): Promise<number[]> {
+  const archiver = inProcessArchiver(f, runtime);
+  await archiver.start();
+  try {
+    await produce(f, records);
+    await waitFor(() => archiver.stats.valid + archiver.stats.rejected === records.length, {
+      timeoutMs: 60_000,
+      description: `archiver to commit all ${records.length} records`,
+    });
+  } finally {
+    await archiver.close();
+  }
+  const hours = await runtime.ledger.dirtyHours(Number.MAX_SAFE_INTEGER);
+  const jobs = runtime.jobs(view);
+  for (const hour of hours) await jobs.recompute(hour);
+  return hours;
 }

@@ -60,7 +60,10 @@ export function createServingLayer(config: AdclickConfig, stores: ServingStores,
   const base = config.ports.metrics;
   return new ApiServer(
     {
-      merged: new MergedView({ speed: stores.speed, batch: stores.batch }, { topN: definition.topN }),
+      merged: new MergedView(
+        { speed: stores.speed, batch: stores.batch },
+        { topN: definition.topN, watermarkCacheMs: 1000 },
+      ),
       access: new AccessControl(config.apiTokens),
       definition,
       reports: new CassandraReconciliationReportStore(stores.cassandra, config.cassandra.keyspace),

@@ -33,6 +33,8 @@ export class MergedView {
   readonly #sources: MergeSources;
   readonly #topN: number;
   readonly #concurrency: number;
+  readonly #watermarkCacheMs: number;
+  #cached: { at: number; value: Promise<number | undefined> } | undefined;
 
   constructor(sources: MergeSources, options: MergeOptions) {
     if (!Number.isInteger(options.topN) || options.topN < 1) {
@@ -41,11 +43,22 @@ export class MergedView {
     this.#sources = sources;
     this.#topN = options.topN;
     this.#concurrency = options.readConcurrency ?? 16;
+    this.#watermarkCacheMs = options.watermarkCacheMs ?? 0;
   }
 
   /** The current boundary: minutes before it are served by the batch view. */
   async boundary(): Promise<number | undefined> {
-    return boundaryOf(await this.#sources.batch.watermark());
+    if (this.#watermarkCacheMs <= 0) return boundaryOf(await this.#sources.batch.watermark());
+    const now = performance.now();
+    if (this.#cached === undefined || now - this.#cached.at >= this.#watermarkCacheMs) {
+      const value = this.#sources.batch.watermark();
+      this.#cached = { at: now, value };
+      // A failed read is not kept: the next answer asks again.
+      value.catch(() => {
+        if (this.#cached?.value === value) this.#cached = undefined;
+      });
+    }
+    return boundaryOf(await this.#cached.value);
   }
 
   /** Clicks of one ad in one slice over `[from, to)`. */

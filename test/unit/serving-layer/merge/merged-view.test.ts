@@ -145,3 +145,30 @@ describe('MergedView.popular', () => {
     expect(a.ads).toEqual([{ adId: 'ad-2', count: 50 }]);
   });
 });
+
+describe('MergedView watermark cache', () => {
+  it('reuses one watermark read for watermarkCacheMs, then reads again; a failed read is not kept', async () => {
+    const batch = new FakeView();
+    const speed = new FakeView();
+    let reads = 0;
+    let fail = false;
+    batch.wm = 120_000;
+    const original = batch.watermark.bind(batch);
+    batch.watermark = async () => {
+      reads++;
+      if (fail) throw new Error('cassandra timeout');
+      return original();
+    };
+    const merged = new MergedView({ batch, speed }, { topN: 10, watermarkCacheMs: 40 });
+    expect(await merged.boundary()).toBe(120_000);
+    batch.wm = 180_000;
+    expect(await merged.boundary()).toBe(120_000);
+    expect(reads).toBe(1);
+    await new Promise((r) => setTimeout(r, 50));
+    fail = true;
+    await expect(merged.boundary()).rejects.toThrow('cassandra timeout');
+    fail = false;
+    expect(await merged.boundary()).toBe(180_000);
+    expect(reads).toBe(3);
+  });
+});

@@ -1,0 +1,196 @@
+/**
+ * `npm run bench:api`: load on the query API over the real Cassandra views (SPEC C: p99 ≤ 10 ms for
+ * `aggregated_count` over 60 minutes and `popular_ads` N=100). Seeds a throwaway keyspace from the
+ * shared generator (speed view for every minute, batch view for the first hour, watermark after
+ * it), runs `adclick serve` on it as its own process, loads it with autocannon, and writes
+ * reports/bench-api.json and reports/bench-api.md.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { waitFor } from '../../shared/async/wait-for.ts';
+import { createTestKeyspace } from '../../shared/cassandra/testing.ts';
+import { loadConfig } from '../../shared/config/config.ts';
+import { generateAll } from '../../shared/generator/generator.ts';
+import { recountAll } from '../../test/helpers/recount.ts';
+import {
+  configFor,
+  openViews,
+  seedBatchHours,
+  seedSpeed,
+  topListsOf,
+} from '../../test/integration/serving-layer/views.ts';
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
+const CLICKS = Number(args.get('clicks') ?? 60_000);
+const ADS = Number(args.get('ads') ?? 20_000);
+const DURATION_S = Number(args.get('duration') ?? 10);
+const CONNECTIONS = Number(args.get('connections') ?? 8);
+const root = join(import.meta.dirname, '..', '..');
+
+interface Scenario {
+  name: string;
+  paths: string[];
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function main() {
+  const config = loadConfig(process.env);
+  const ks = await createTestKeyspace({ config, prefix: 'benchapi' });
+  const start = Math.floor(Date.now() / HOUR) * HOUR - 2 * HOUR;
+  const boundary = start + HOUR;
+  /** A 60-minute window ending here lies wholly in the speed view (data ends at start + 100 min). */
+  const end = boundary + HOUR;
+  let server: ReturnType<typeof spawn> | undefined;
+  try {
+    console.log(`seeding ${CLICKS} clicks over ${ADS} ads into keyspace ${ks.keyspace}…`);
+    const records = generateAll({
+      seed: 5,
+      clicks: CLICKS,
+      startMs: start,
+      clicksPerSecond: CLICKS / 6000,
+      ads: ADS,
+    });
+    const recount = recountAll(records.map((r) => ({ partition: r.partition, event: r.event })));
+    const views = await openViews(configFor(config, ks.keyspace));
+    const t0 = performance.now();
+    const listKeys = [{ windowMinutes: 60, slice: 'all', endMinute: end }];
+    await seedSpeed(views.speed, recount, topListsOf(recount, listKeys, 100));
+    await seedBatchHours(views.batch, recount, [start], 1, []);
+    await views.batch.setWatermark(boundary);
+    await views.close();
+    const seedS = (performance.now() - t0) / 1000;
+    console.log(`seeded ${recount.cells.size} cells per view in ${seedS.toFixed(1)} s`);
+
+    const port = await freePort();
+    server = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'cli', 'main.ts'), 'serve', '--port', String(port)],
+      {
+        env: { ...process.env, CASSANDRA_KEYSPACE: ks.keyspace, LOG_LEVEL: 'warn', API_TOKENS: '' },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
+    const url = `http://127.0.0.1:${port}`;
+    await waitFor(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.ok === true, {
+      timeoutMs: 60_000,
+      description: 'adclick serve to be ready',
+    });
+
+    const busy = recount.top(120, 'all', end, 200).map((a) => a.adId);
+    const from = boundary - 30 * MINUTE;
+    const scenarios: Scenario[] = [
+      {
+        name: 'aggregated_count, 60-minute range across the boundary',
+        paths: busy.map((ad) => `/v1/ads/${ad}/aggregated_count?from=${from}&to=${from + HOUR}`),
+      },
+      {
+        name: 'popular_ads N=100, window 60, inside the speed view (stored top list)',
+        paths: [`/v1/ads/popular_ads?count=100&window=60&end=${end}`],
+      },
+      {
+        name: 'popular_ads N=100, window 60, across the boundary (per-ad sums of 60 minutes)',
+        paths: [`/v1/ads/popular_ads?count=100&window=60&end=${boundary + 30 * MINUTE}`],
+      },
+    ];
+    const results = [];
+    for (const s of scenarios) {
+      let i = 0;
+      // one warm-up second so prepared statements and connections exist
+      await autocannon({ url, connections: 4, duration: 1 });
+      const r = await autocannon({
+        url,
+        connections: CONNECTIONS,
+        duration: DURATION_S,
+        requests: [{ setupRequest: (req) => ({ ...req, path: s.paths[i++ % s.paths.length]! }) }],
+      });
+      const row = {
+        scenario: s.name,
+        requests: r.requests.total,
+        reqPerSec: Math.round(r.requests.average),
+        p50ms: r.latency.p50,
+        p90ms: r.latency.p90,
+        p99ms: r.latency.p99,
+        maxMs: r.latency.max,
+        non2xx: r.non2xx,
+        errors: r.errors,
+        meetsP99Target: r.latency.p99 <= 10,
+      };
+      console.log(
+        `${s.name}: ${row.reqPerSec} req/s, p50 ${row.p50ms} ms, p99 ${row.p99ms} ms, non-2xx ${row.non2xx}`,
+      );
+      results.push(row);
+    }
+    const report = {
+      benchmark: 'api',
+      at: new Date().toISOString(),
+      machine: { cpus: cpus().length, node: process.version, loadAverage1m: loadavg()[0] },
+      workload: { clicks: CLICKS, ads: ADS, cellsPerView: recount.cells.size, seedSeconds: seedS },
+      load: {
+        connections: CONNECTIONS,
+        durationSeconds: DURATION_S,
+        tool: 'autocannon',
+        serverProcess: 'adclick serve',
+      },
+      targetP99Ms: 10,
+      results,
+    };
+    mkdirSync(join(root, 'reports'), { recursive: true });
+    writeFileSync(join(root, 'reports', 'bench-api.json'), `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(join(root, 'reports', 'bench-api.md'), markdown(report));
+    console.log('wrote reports/bench-api.json and reports/bench-api.md');
+  } finally {
+    server?.kill('SIGTERM');
+    await ks.drop();
+  }
+}
+
+function markdown(r: {
+  at: string;
+  machine: { cpus: number; loadAverage1m: number };
+  workload: { clicks: number; ads: number; cellsPerView: number };
+  load: { connections: number; durationSeconds: number };
+  results: Array<{
+    scenario: string;
+    reqPerSec: number;
+    p50ms: number;
+    p99ms: number;
+    non2xx: number;
+    meetsP99Target: boolean;
+  }>;
+}): string {
+  return [
+    '# Query API benchmark',
+    '',
+    `${r.at}. ${r.workload.clicks} clicks over ${r.workload.ads} ads (${r.workload.cellsPerView} cells per view) in Cassandra; ` +
+      `\`adclick serve\` as its own process; autocannon with ${r.load.connections} connections for ${r.load.durationSeconds} s per scenario, on the same machine.`,
+    '',
+    `Load average (1 min) at the end: ${r.machine.loadAverage1m.toFixed(1)} on ${r.machine.cpus} cores — other work on the machine shows up in these figures.`,
+    '',
+    '| scenario | req/s | p50 ms | p99 ms | non-2xx | p99 ≤ 10 ms |',
+    '|---|---:|---:|---:|---:|---|',
+    ...r.results.map(
+      (x) =>
+        `| ${x.scenario} | ${x.reqPerSec} | ${x.p50ms} | ${x.p99ms} | ${x.non2xx} | ${x.meetsP99Target ? 'yes' : 'no'} |`,
+    ),
+    '',
+  ].join('\n');
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});

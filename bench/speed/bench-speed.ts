@@ -1,0 +1,259 @@
+/**
+ * `npm run bench:speed`: throughput and memory of the speed layer on real Kafka and Cassandra
+ * (SPEC C: ≥ 50,000 clicks/s, within 80% of a bare kafkajs consumer's read rate, RSS ≤ 1 GB).
+ *
+ * 1. produces a book-shaped stream (Zipf-skewed ads, 8 countries, 5% duplicates, 1% late) to a
+ *    fresh topic;
+ * 2. reads it all with a bare kafkajs `eachBatch` consumer that only counts (the peer);
+ * 3. runs `adclick speed` as its own process on a fresh consumer group and keyspace, and times it
+ *    from its first snapshot to the snapshot at every partition's end offset, sampling its RSS;
+ * and writes reports/bench-speed.json and reports/bench-speed.md.
+ *
+ *   npm run bench:speed -- --clicks=1000000 --ads=2000000 --partitions=12
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { waitFor } from '../../shared/async/wait-for.ts';
+import { createTestKeyspace } from '../../shared/cassandra/testing.ts';
+import { loadConfig } from '../../shared/config/config.ts';
+import { generateClicks } from '../../shared/generator/generator.ts';
+import { createKafka, ensureTopics, kafkaOptionsFrom } from '../../shared/kafka/kafka.ts';
+import { KafkaClickPublisher } from '../../shared/kafka/kafka-click-publisher.ts';
+import { createLogger } from '../../shared/logger/logger.ts';
+
+const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
+const CLICKS = Number(args.get('clicks') ?? 500_000);
+const ADS = Number(args.get('ads') ?? 2_000_000);
+const PARTITIONS = Number(args.get('partitions') ?? 12);
+const TIMEOUT_S = Number(args.get('timeout') ?? 900);
+/** `--profile=<dir>`: the speed process writes a V8 CPU profile there (open it in Chrome DevTools). */
+const PROFILE_DIR = args.get('profile');
+const root = join(import.meta.dirname, '..', '..');
+
+const base = loadConfig(process.env);
+const logger = createLogger({ level: 'warn' });
+const id = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+const topic = `bench-speed-${id}`;
+const dlqTopic = `${topic}-dlq`;
+const kafka = createKafka(kafkaOptionsFrom(base, { clientId: 'adclick-bench' }), logger);
+
+function log(line: string): void {
+  process.stderr.write(`bench:speed ${line}\n`);
+}
+
+async function produceStream(): Promise<{ records: number; seconds: number; ends: Map<number, number> }> {
+  const publisher = new KafkaClickPublisher(kafka, logger, { maxPendingBytes: 256 * 1024 * 1024 });
+  await publisher.start();
+  const ends = new Map<number, number>();
+  const started = performance.now();
+  let records = 0;
+  let batch: Array<{ key: string | null; value: string; partition: number }> = [];
+  const flush = async () => {
+    await publisher.publish(topic, batch);
+    batch = [];
+  };
+  // Event time spans about ten minutes whatever the size, starting ten minutes ago.
+  const stream = generateClicks({
+    seed: 42,
+    clicks: CLICKS,
+    startMs: Date.now() - 10 * 60_000,
+    ads: ADS,
+    countries: ['US', 'KR', 'DE', 'JP', 'GB', 'FR', 'BR', 'IN'],
+    clicksPerSecond: Math.max(1, Math.round(CLICKS / 600)),
+    duplicateFraction: 0.05,
+    lateFraction: 0.01,
+    malformedFraction: 0.001,
+    partitions: PARTITIONS,
+  });
+  for (const r of stream) {
+    batch.push({ key: r.key, value: r.value, partition: r.partition });
+    ends.set(r.partition, (ends.get(r.partition) ?? 0) + 1);
+    records++;
+    if (batch.length === 5000) await flush();
+    if (records % 200_000 === 0) log(`produced ${records}`);
+  }
+  if (batch.length > 0) await flush();
+  await publisher.close();
+  return { records, seconds: (performance.now() - started) / 1000, ends };
+}
+
+async function bareConsumer(records: number): Promise<number> {
+  const consumer = kafka.consumer({ groupId: `bench-bare-${id}` });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  let seen = 0;
+  let first = 0;
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      if (first === 0) first = performance.now();
+      seen += batch.messages.length;
+    },
+  });
+  await waitFor(() => seen >= records, {
+    timeoutMs: TIMEOUT_S * 1000,
+    intervalMs: 50,
+    description: 'bare consumer',
+  });
+  const seconds = (performance.now() - first) / 1000;
+  await consumer.disconnect();
+  return records / seconds;
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+async function main(): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, [
+    { topic, numPartitions: PARTITIONS },
+    { topic: dlqTopic, numPartitions: 1 },
+  ]);
+  const keyspace = await createTestKeyspace({ config: base, prefix: 'bench_speed' });
+  let child: ChildProcess | undefined;
+  try {
+    log(`producing ${CLICKS} clicks over ${ADS} ads to ${PARTITIONS} partitions`);
+    const produced = await produceStream();
+    log(`produced ${produced.records} records in ${produced.seconds.toFixed(1)} s`);
+    const bareRate = await bareConsumer(produced.records);
+    log(`bare kafkajs consumer: ${bareRate.toFixed(0)} records/s`);
+
+    const group = `bench-speed-${id}`;
+    const output: string[] = [];
+    child = spawn(
+      process.execPath,
+      [
+        ...(PROFILE_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`]),
+        '--import',
+        'tsx',
+        join(root, 'cli', 'main.ts'),
+        'speed',
+        '--group',
+        group,
+        '--metrics-port',
+        '0',
+      ],
+      {
+        env: {
+          ...process.env,
+          KAFKA_TOPIC: topic,
+          KAFKA_DLQ_TOPIC: dlqTopic,
+          CASSANDRA_KEYSPACE: keyspace.keyspace,
+          IDLE_TIMEOUT_MS: '3600000',
+          LOG_LEVEL: 'warn',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    child.stdout?.on('data', (d: Buffer) => output.push(d.toString()));
+    child.stderr?.on('data', (d: Buffer) => output.push(d.toString()));
+    const pid = child.pid!;
+    const offsets = async () => {
+      const rs = await keyspace.client.execute(
+        'SELECT partition, offset FROM speed_snapshots WHERE consumer_group = ?',
+        [group],
+        { prepare: true },
+      );
+      return new Map(rs.rows.map((r) => [r.partition as number, Number(r.offset)]));
+    };
+    let peakRss = 0;
+    const sampler = setInterval(() => {
+      try {
+        peakRss = Math.max(peakRss, rssMb(pid));
+      } catch {
+        // exited
+      }
+    }, 250);
+    const spawned = performance.now();
+    await waitFor(async () => (await offsets()).size > 0, {
+      timeoutMs: 120_000,
+      intervalMs: 100,
+      description: `the speed layer's first snapshot; output: ${output.join('').slice(-1500)}`,
+    });
+    const firstSnapshot = performance.now();
+    const startedAfter = (firstSnapshot - spawned) / 1000;
+    let progress = 0;
+    await waitFor(
+      async () => {
+        const saved = await offsets();
+        const done = [...saved.values()].reduce((s, v) => s + v, 0);
+        if (done - progress >= 100_000) {
+          progress = done;
+          log(`speed layer at ${done} records, RSS ${rssMb(pid).toFixed(0)} MB`);
+        }
+        return [...produced.ends].every(([p, end]) => saved.get(p) === end);
+      },
+      {
+        timeoutMs: TIMEOUT_S * 1000,
+        intervalMs: 200,
+        description: `the speed layer to catch up; output: ${output.join('').slice(-1500)}`,
+      },
+    );
+    const seconds = (performance.now() - firstSnapshot) / 1000;
+    clearInterval(sampler);
+    const speedRate = produced.records / seconds;
+    const report = {
+      clicks: CLICKS,
+      records: produced.records,
+      ads: ADS,
+      partitions: PARTITIONS,
+      produceRecordsPerSecond: Math.round(produced.records / produced.seconds),
+      bareConsumerRecordsPerSecond: Math.round(bareRate),
+      speedLayerRecordsPerSecond: Math.round(speedRate),
+      speedLayerVsBare: Number((speedRate / bareRate).toFixed(3)),
+      speedLayerSeconds: Number(seconds.toFixed(1)),
+      speedLayerStartupSeconds: Number(startedAfter.toFixed(1)),
+      speedLayerPeakRssMb: Math.round(peakRss),
+      targets: { recordsPerSecond: 50_000, vsBare: 0.8, rssMb: 1024 },
+      measuredAt: new Date().toISOString(),
+    };
+    const dir = join(root, 'reports');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'bench-speed.json'), `${JSON.stringify(report, null, 2)}\n`);
+    const ok = (pass: boolean) => (pass ? 'meets' : 'misses');
+    writeFileSync(
+      join(dir, 'bench-speed.md'),
+      [
+        '# Speed layer benchmark',
+        '',
+        `${report.records} records (${CLICKS} distinct clicks + duplicates and malformed ones) over ${ADS} Zipf-skewed ads, ${PARTITIONS} partitions, measured ${report.measuredAt}.`,
+        '',
+        '| measure | value | target |',
+        '| --- | --- | --- |',
+        `| produce (idempotent, acks=all) | ${report.produceRecordsPerSecond} records/s | |`,
+        `| bare kafkajs eachBatch consumer | ${report.bareConsumerRecordsPerSecond} records/s | (peer) |`,
+        `| speed layer, first snapshot → caught up | ${report.speedLayerRecordsPerSecond} records/s | ≥ 50,000 (${ok(speedRate >= 50_000)}) |`,
+        `| speed layer / bare consumer | ${report.speedLayerVsBare} | ≥ 0.8 (${ok(report.speedLayerVsBare >= 0.8)}) |`,
+        `| speed layer peak RSS | ${report.speedLayerPeakRssMb} MB | ≤ 1024 (${ok(peakRss <= 1024)}) |`,
+        `| speed layer start-up to first snapshot | ${report.speedLayerStartupSeconds} s | |`,
+        '',
+      ].join('\n'),
+    );
+    log(
+      `speed layer: ${speedRate.toFixed(0)} records/s (${report.speedLayerVsBare} of bare), peak RSS ${peakRss.toFixed(0)} MB`,
+    );
+    console.log(JSON.stringify(report, null, 2));
+  } finally {
+    if (child !== undefined && child.exitCode === null) {
+      const exited = new Promise((resolve) => child?.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    await admin.deleteTopics({ topics: [topic, dlqTopic] }).catch(() => undefined);
+    await admin.disconnect();
+    await keyspace.drop().catch(() => undefined);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -11,6 +11,11 @@ export interface KafkaArchiveSourceOptions {
   groupId?: string;
   /** Where a group without committed offsets starts (default: the beginning, so nothing is skipped). */
   fromBeginning?: boolean;
+  /**
+   * Group session timeout (default 30 s): how long a crashed archiver keeps its partitions before
+   * the group hands them to another member.
+   */
+  sessionTimeoutMs?: number;
   logger: Logger;
 }
 
@@ -33,10 +38,11 @@ export class KafkaArchiveSource implements ArchiveSource {
       logLevel: logLevel.NOTHING,
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
     });
+    const heartbeatMs = Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3));
     const consumer = kafka.consumer({
       groupId: options.groupId ?? 'adclick-archiver',
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: heartbeatMs,
       maxBytesPerPartition: 4 * 1024 * 1024,
     });
     this.consumer = consumer;
@@ -63,7 +69,7 @@ export class KafkaArchiveSource implements ArchiveSource {
             value: m.value,
             timestampMs: Number(m.timestamp),
           }));
-          const beat = setInterval(() => void heartbeat().catch(() => undefined), 3_000);
+          const beat = setInterval(() => void heartbeat().catch(() => undefined), heartbeatMs);
           try {
             await handlers.onMessages(batch.partition, messages);
           } finally {

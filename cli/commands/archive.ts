@@ -26,6 +26,8 @@ Options (defaults come from the environment variable named):
   --max-age-ms <ms>            roll a partition's file after this age (ARCHIVE_MAX_AGE_MS, default 60000)
   --group <id>                 consumer group (default adclick-archiver)
   --lake-root <prefix/>        key prefix inside the bucket (default none)
+  --session-timeout <ms>       consumer group session timeout: how long the partitions of a
+                               crashed archiver wait before another member takes them (default 30000)
   --metrics-port <n>           port of GET /metrics and /healthz (default METRICS_PORT + 1, i.e.
                                9465; 0 = any free port)
   -h, --help                   this text`,
@@ -37,6 +39,7 @@ Options (defaults come from the environment variable named):
       group: { type: 'string' },
       'lake-root': { type: 'string' },
       'metrics-port': { type: 'string' },
+      'session-timeout': { type: 'string' },
     });
     const config = ctx.config();
     const logger = ctx.logger();
@@ -68,6 +71,7 @@ Options (defaults come from the environment variable named):
           clientId: `${config.kafka.clientId}-archiver`,
           topic: config.kafka.topic,
           groupId: o.group ?? 'adclick-archiver',
+          sessionTimeoutMs: intOption('archive', 'session-timeout', o['session-timeout'], 30_000, 3_000),
           logger,
         }),
         objects: runtime.objects,

@@ -17,13 +17,18 @@ export interface StreamFixture {
   speed: Recount;
 }
 
-/** 2.5 hours of event time from `start` at one click per second over `ads` Zipf-skewed ads. */
-export function streamFixture(start: number, adPrefix: string, seed = 11, ads = 300): StreamFixture {
+/** By default 2.5 hours of event time from `start` at one click per second over `ads` Zipf-skewed ads. */
+export function streamFixture(
+  start: number,
+  adPrefix: string,
+  seed = 11,
+  ads = 300,
+  shape: { clicks: number; clicksPerSecond: number } = { clicks: 9000, clicksPerSecond: 1 },
+): StreamFixture {
   const records = generateAll({
     seed,
-    clicks: 9000,
+    ...shape,
     startMs: start,
-    clicksPerSecond: 1,
     ads,
     partitions: 4,
     adPrefix,

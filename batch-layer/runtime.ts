@@ -34,6 +34,11 @@ export interface BatchSettings {
   archiveMaxRows: number;
   /** …or once its oldest record waited this long. */
   archiveMaxAgeMs: number;
+  /**
+   * A job (and its hour lock) whose worker stops renewing them for this long — a crashed or
+   * killed worker — is taken over by another worker (default 30 s).
+   */
+  lockMs: number;
   /** Extra prefix of Redis keys, after `redis.queuePrefix` (tests). */
   queueSuffix: string;
 }
@@ -53,6 +58,7 @@ export function batchSettingsFrom(
     writer: b.parquetWriter,
     archiveMaxRows: b.archiveMaxRows,
     archiveMaxAgeMs: b.archiveMaxAgeMs,
+    lockMs: 30_000,
     queueSuffix: '',
     ...defined,
   };
@@ -93,7 +99,7 @@ export class BatchRuntime {
     return new BatchJobs({
       ledger: this.ledger,
       closedAfterMs: this.closedAfterMs,
-      lockTtlMs: 60_000,
+      lockTtlMs: this.settings.lockMs,
       lockWaitMs: 15 * 60_000,
       logger: this.logger,
       ...(reconcileDay === undefined ? {} : { reconcileDay }),

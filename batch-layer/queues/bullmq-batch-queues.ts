@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { type ConnectionOptions, type Job, Queue, Worker } from 'bullmq';
 import { AdclickError, ErrorCodes } from '../../shared/errors/errors.ts';
 import type { Logger } from '../../shared/logger/logger.ts';
@@ -35,6 +36,8 @@ export interface WorkerOptions {
   concurrency?: Partial<Record<QueueName, number>>;
   /** A job whose worker stops renewing its lock for this long is retried elsewhere (default 30 s). */
   lockDurationMs?: number;
+  /** Name of this worker, kept on each job it takes as `processedBy` (default `<host>:<pid>`). */
+  name?: string;
   /** Which queues this process serves (default all). */
   queues?: readonly QueueName[];
   onCompleted?: (queue: QueueName, job: { name: string; durationMs: number; result: unknown }) => void;
@@ -131,14 +134,30 @@ export class BullMqBatchQueues {
   async jobStates(
     queue: QueueName,
     ids: readonly string[],
-  ): Promise<Array<{ id: string; state: string; result: unknown; reason?: string }>> {
+  ): Promise<
+    Array<{
+      id: string;
+      state: string;
+      result: unknown;
+      reason?: string;
+      processedBy?: string;
+      attempts?: number;
+    }>
+  > {
     const q = this.queue(queue);
     return this.call('reading jobs', () =>
       Promise.all(
         ids.map(async (id) => {
           const job = await q.getJob(id);
           if (job === undefined) return { id, state: 'missing', result: undefined };
-          return { id, state: await job.getState(), result: job.returnvalue, reason: job.failedReason };
+          return {
+            id,
+            state: await job.getState(),
+            result: job.returnvalue,
+            reason: job.failedReason,
+            ...(job.processedBy === undefined ? {} : { processedBy: job.processedBy }),
+            attempts: job.attemptsStarted,
+          };
         }),
       ),
     );
@@ -200,6 +219,7 @@ export class BullMqBatchQueues {
         {
           connection: this.connection,
           prefix: this.options.prefix,
+          name: options.name ?? `${hostname()}:${process.pid}`,
           concurrency: options.concurrency?.[name] ?? 1,
           lockDuration: options.lockDurationMs ?? 30_000,
           stalledInterval: options.lockDurationMs ?? 30_000,

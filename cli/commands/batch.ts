@@ -31,6 +31,8 @@ Options (defaults come from the environment variable named):
   --close-margin-ms <ms>   added to ALLOWED_LATENESS_MS before an hour is closed
                            (BATCH_CLOSE_MARGIN_MS, default 300000)
   --lake-root <prefix/>    key prefix inside the bucket (default none)
+  --lock-ms <ms>           a job whose worker dies (and the hour it locked) is taken over by
+                           another worker after this long (default 30000)
   --metrics-port <n>       port of GET /metrics and /healthz (default METRICS_PORT + 2, i.e.
                            9466; 0 = any free port)
   --json                   (status) print JSON
@@ -47,6 +49,7 @@ Options (defaults come from the environment variable named):
       'close-margin-ms': { type: 'string' },
       'lake-root': { type: 'string' },
       'metrics-port': { type: 'string' },
+      'lock-ms': { type: 'string' },
       json: { type: 'boolean' },
     });
     const logger = ctx.logger();
@@ -56,6 +59,7 @@ Options (defaults come from the environment variable named):
       nightlyCron: o['nightly-cron'],
       closeMarginMs: intOption('batch', 'close-margin-ms', o['close-margin-ms'], config.batch.closeMarginMs),
       lakeRoot: o['lake-root'],
+      lockMs: intOption('batch', 'lock-ms', o['lock-ms'], 30_000, 1_000),
     });
     const runtime = new BatchRuntime(config, settings, logger, 'batch');
     try {
@@ -122,6 +126,7 @@ Options (defaults come from the environment variable named):
         },
         {
           queues,
+          lockDurationMs: settings.lockMs,
           onCompleted: (queue, job) => {
             runtime.metrics.jobDuration.observe({ queue, job: job.name }, job.durationMs / 1000);
             const clicks = (job.result as Partial<HourRecomputeResult> | undefined)?.clicks;

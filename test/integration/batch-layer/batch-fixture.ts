@@ -300,11 +300,10 @@ export async function viewSnapshot(
   return JSON.stringify({ cells, tops: await Promise.all(tops) });
 }
 
-/** Archives `records` with an in-process archiver and recomputes every dirty hour in process. */
-export async function archiveAndRecompute(
+/** Archives `records` with an in-process archiver; returns the dirty hours. */
+export async function archiveAll(
   f: BatchFixture,
   runtime: BatchRuntime,
-  view: BatchViewStore,
   records: readonly GeneratedRecord[],
 ): Promise<number[]> {
   const archiver = inProcessArchiver(f, runtime);
@@ -318,7 +317,17 @@ export async function archiveAndRecompute(
   } finally {
     await archiver.close();
   }
-  const hours = await runtime.ledger.dirtyHours(Number.MAX_SAFE_INTEGER);
+  return runtime.ledger.dirtyHours(Number.MAX_SAFE_INTEGER);
+}
+
+/** Archives `records` with an in-process archiver and recomputes every dirty hour in process. */
+export async function archiveAndRecompute(
+  f: BatchFixture,
+  runtime: BatchRuntime,
+  view: BatchViewStore,
+  records: readonly GeneratedRecord[],
+): Promise<number[]> {
+  const hours = await archiveAll(f, runtime, records);
   const jobs = runtime.jobs(view);
   for (const hour of hours) await jobs.recompute(hour);
   return hours;

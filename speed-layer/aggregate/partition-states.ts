@@ -1,4 +1,5 @@
 import type { MinuteCount, TopList } from '../../shared/aggregate-store/types.ts';
+import { MINUTE_MS, minuteOf } from '../../shared/aggregation/time.ts';
 import { type MinuteCountsSource, topListsFor } from '../reduce/top-lists.ts';
 import type { PartitionTopList } from '../reduce/types.ts';
 import { PartitionState } from './partition-state.ts';
@@ -28,6 +29,8 @@ export class PartitionStates {
   readonly #options: AggregateOptions;
   readonly #topN: number;
   readonly #states = new Map<number, PartitionState>();
+  /** End of the newest minute ranked so far (the reduce node's frontier), for `perPartition`. */
+  #frontierEnd: number | undefined;
 
   constructor(options: AggregateOptions, topN = options.definition.topN) {
     this.#options = options;
@@ -141,22 +144,59 @@ export class PartitionStates {
     }
     const { windowsMinutes } = this.#options.definition;
     if (options.perPartition) {
-      // Local step of the reduce node: each partition ranks its own ads; the global top-N of
-      // these lists is exact because an ad's clicks live in one partition.
-      const partitionTopLists: PartitionTopList[] = [];
-      for (const [state, own] of changedByState) {
-        const source: MinuteCountsSource = (slice, minute) => {
-          const ads = state.minute(minute)?.counts.get(slice);
-          return ads === undefined ? [] : [ads];
-        };
-        for (const list of topListsFor(own, source, windowsMinutes, this.#topN)) {
-          partitionTopLists.push({ ...list, partition: state.partition });
-        }
-      }
-      return { open, final, topLists: [], partitionTopLists };
+      return { open, final, topLists: [], partitionTopLists: this.#partitionTopLists(changedByState) };
     }
     const topLists = topListsFor(changedBySlice, this.counts, windowsMinutes, this.#topN);
     return { open, final, topLists, partitionTopLists: [] };
+  }
+
+  /**
+   * Local step of the reduce node: each partition ranks its own ads (the global top-N of these
+   * lists is exact because an ad's clicks live in one partition). Only ends up to the frontier
+   * (end of the newest minute any held partition has seen) are ranked; when the frontier moves,
+   * the ends it reaches are ranked for every partition, so each partition's row exists for every
+   * end its minutes contribute to, without ranking 60 future ends per change.
+   */
+  #partitionTopLists(changedByState: Array<[PartitionState, Map<string, Set<number>>]>): PartitionTopList[] {
+    const { windowsMinutes } = this.#options.definition;
+    const longest = Math.max(...windowsMinutes) * MINUTE_MS;
+    let newest = Number.NEGATIVE_INFINITY;
+    for (const [state] of changedByState) {
+      if (state.maxEventMs !== undefined) newest = Math.max(newest, minuteOf(state.maxEventMs));
+    }
+    if (!Number.isFinite(newest)) return [];
+    const maxEnd = newest + MINUTE_MS;
+    const previous = this.#frontierEnd ?? maxEnd;
+    this.#frontierEnd = Math.max(previous, maxEnd);
+    const reached: number[] = [];
+    for (let e = previous + MINUTE_MS; e <= Math.min(maxEnd, previous + longest); e += MINUTE_MS)
+      reached.push(e);
+    const out: PartitionTopList[] = [];
+    for (const [state, own] of changedByState) {
+      const changed = new Map<string, Set<number>>(own);
+      const extraEnds = new Map<string, number[]>();
+      if (reached.length > 0) {
+        for (const minute of state.minutes()) {
+          if (minute < reached[0]! - longest) continue;
+          for (const slice of state.minute(minute)?.counts.keys() ?? []) {
+            if (!changed.has(slice)) changed.set(slice, new Set());
+            extraEnds.set(slice, reached);
+          }
+        }
+      }
+      if (changed.size === 0) continue;
+      const source: MinuteCountsSource = (slice, minute) => {
+        const ads = state.minute(minute)?.counts.get(slice);
+        return ads === undefined ? [] : [ads];
+      };
+      const lists = topListsFor(changed, source, windowsMinutes, this.#topN, {
+        maxEnd,
+        extraEnds,
+        skipEmpty: true,
+      });
+      for (const list of lists) out.push({ ...list, partition: state.partition });
+    }
+    return out;
   }
 
   #sum(slice: string, minute: number, adId: string): number {

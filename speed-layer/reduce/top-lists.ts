@@ -8,6 +8,19 @@ import { topN } from '../../shared/aggregation/top-n.ts';
  */
 export type MinuteCountsSource = (slice: string, minute: number) => Iterable<ReadonlyMap<string, number>>;
 
+/** Limits on the window ends `topListsFor` ranks. */
+export interface TopListBounds {
+  /**
+   * Largest end to rank (the end of the newest minute with data): later windows hold only
+   * minutes nobody has seen yet, and are ranked once data reaches them (see `extraEnds`).
+   */
+  maxEnd?: number;
+  /** slice → ends to rank even without a change in them (ends the frontier just reached). */
+  extraEnds?: ReadonlyMap<string, readonly number[]>;
+  /** Leave out empty lists (an empty local list adds nothing to a merge). */
+  skipEmpty?: boolean;
+}
+
 /**
  * The reduce node: top-N lists of every sliding window whose range contains a changed minute.
  * A change in minute m affects the windows ending at m + 1 min … m + W min. For each window size
@@ -22,13 +35,17 @@ export function topListsFor(
   source: MinuteCountsSource,
   windowsMinutes: readonly number[],
   n: number,
+  bounds: TopListBounds = {},
 ): TopList[] {
   const lists: TopList[] = [];
+  const maxEnd = bounds.maxEnd ?? Number.POSITIVE_INFINITY;
   for (const [slice, minutes] of changed) {
     for (const w of windowsMinutes) {
       const span = w * MINUTE_MS;
-      const ends = new Set<number>();
-      for (const m of minutes) for (let e = m + MINUTE_MS; e <= m + span; e += MINUTE_MS) ends.add(e);
+      const ends = new Set<number>(bounds.extraEnds?.get(slice) ?? []);
+      for (const m of minutes) {
+        for (let e = m + MINUTE_MS; e <= m + span && e <= maxEnd; e += MINUTE_MS) ends.add(e);
+      }
       const sorted = [...ends].sort((a, b) => a - b);
       const sums = new Map<string, number>();
       let previous: number | undefined;
@@ -47,7 +64,7 @@ export function topListsFor(
           })(),
           n,
         );
-        lists.push({ windowMinutes: w, slice, endMinute: end, ads });
+        if (ads.length > 0 || !bounds.skipEmpty) lists.push({ windowMinutes: w, slice, endMinute: end, ads });
       }
     }
   }

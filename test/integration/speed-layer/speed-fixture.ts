@@ -149,6 +149,8 @@ export async function expectViewMatches(
     for (const slice of slices) {
       for (let end = minutes[0]! + MINUTE_MS; end <= minutes.at(-1)! + w * MINUTE_MS; end += MINUTE_MS) {
         const list = await store.topList(w, slice, end);
+        // Windows ending after the newest minute's end may not be ranked yet (the API sums them).
+        if (list === undefined && end > minutes.at(-1)! + MINUTE_MS) continue;
         expect(list?.ads ?? [], `top ${w} ${slice} ${new Date(end).toISOString()}`).toEqual(
           recount.top(w, slice, end, n),
         );

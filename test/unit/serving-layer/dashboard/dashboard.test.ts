@@ -29,7 +29,9 @@ beforeAll(async () => {
     speed.set('ad-both', 'all', m, 4).set('ad-both', 'country=US', m, 1).set('ad-both', 'country=KR', m, 3);
   }
   server = new ApiServer(
-    { ...deps, logger: silentLogger(), dashboard: loadDashboardAssets(), now: Date.now },
+    // The server's clock stays inside the newest seeded minute: a minute rolling over while
+    // Chromium starts must not move popular_ads' default window off the data.
+    { ...deps, logger: silentLogger(), dashboard: loadDashboardAssets(), now: () => now + 30_000 },
     { host: '127.0.0.1', port: 0 },
   );
   await server.start();

@@ -30,6 +30,8 @@ const PARTITIONS = Number(args.get('partitions') ?? 12);
 const TIMEOUT_S = Number(args.get('timeout') ?? 900);
 /** `--profile=<dir>`: the speed process writes a V8 CPU profile there (open it in Chrome DevTools). */
 const PROFILE_DIR = args.get('profile');
+/** `--flush-interval=<ms>`: passed to `adclick speed` (its default otherwise). */
+const FLUSH_MS = args.get('flush-interval');
 const root = join(import.meta.dirname, '..', '..');
 
 const base = loadConfig(process.env);
@@ -137,6 +139,7 @@ async function main(): Promise<void> {
         group,
         '--metrics-port',
         '0',
+        ...(FLUSH_MS === undefined ? [] : ['--flush-interval', FLUSH_MS]),
       ],
       {
         env: {
@@ -202,6 +205,7 @@ async function main(): Promise<void> {
       records: produced.records,
       ads: ADS,
       partitions: PARTITIONS,
+      flushIntervalMs: FLUSH_MS === undefined ? 'default' : Number(FLUSH_MS),
       produceRecordsPerSecond: Math.round(produced.records / produced.seconds),
       bareConsumerRecordsPerSecond: Math.round(bareRate),
       speedLayerRecordsPerSecond: Math.round(speedRate),

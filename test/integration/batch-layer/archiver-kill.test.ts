@@ -82,6 +82,8 @@ describe('archiver killed with SIGKILL mid-stream', () => {
         await produce(f, records.slice(parts[kill], parts[kill + 1]), 200);
         await waitFor(async () => (await rawObjects(f)).length > before, {
           timeoutMs: 60_000,
+          // Polled often so the kill tends to land between an upload and its commit.
+          intervalMs: 10,
           description: `archiver child ${kill + 1} to upload an object; output: ${output.join('').slice(-2000)}`,
         });
         child.kill('SIGKILL');

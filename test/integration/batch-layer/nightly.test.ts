@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchRuntime } from '../../../batch-layer/runtime.ts';
 import { waitFor } from '../../../shared/async/wait-for.ts';
+import { closedPort } from '../../helpers/ports.ts';
 import {
   archiveAll,
   type BatchFixture,
@@ -32,14 +33,15 @@ describe('adclick batch nightly job', () => {
     await f?.cleanup();
   });
 
-  it('recomputes the whole day, then reconciles it through the serving layer', async () => {
+  it('recomputes the whole day, then reconciles it through the serving layer; /metrics shows it', async () => {
     const records = testStream(113, 3000);
     const recount = recountOf(records);
     await archiveAll(f, runtime, records);
     const output: string[] = [];
+    const port = await closedPort();
     child = startCli(
       f,
-      ['batch', '--queues', 'nightly', '--lake-root', f.lakeRoot, '--metrics-port', '0'],
+      ['batch', '--queues', 'nightly', '--lake-root', f.lakeRoot, '--metrics-port', String(port)],
       output,
     );
     const jobId = await runtime.queues.enqueueDay('2026-01-01');
@@ -59,6 +61,9 @@ describe('adclick batch nightly job', () => {
       prepare: false,
     });
     expect(report.rows.length).toBeGreaterThan(0);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(/adclick_batch_job_duration_seconds_count\{[^}]*queue="nightly"[^}]*\} 1/);
+    expect(metrics).toMatch(/adclick_batch_clicks_recomputed_total\{[^}]*component="batch"[^}]*\}/);
     const view = await openBatchView(f);
     try {
       await expectBatchViewMatches(view, records, recount, f.config);

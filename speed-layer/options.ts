@@ -20,6 +20,12 @@ export interface SpeedLayerOptions {
    * before the group moves them. Lower it (≥ the broker's 6 s minimum) for faster failover.
    */
   sessionTimeoutMs: number;
+  /**
+   * Produce a valid click found in a partition its `ad_id` does not hash to again, keyed by
+   * `ad_id`, and count it there (default true), so every ad lives in one partition and the
+   * per-partition top lists merge exactly. False: count it where it arrived.
+   */
+  rekey: boolean;
   /** `/metrics` listener; `undefined` serves none (tests). */
   metrics?: { host: string; port: number };
 }
@@ -47,6 +53,7 @@ export function speedOptionsFrom(
     flushIntervalMs: SPEED_DEFAULTS.flushIntervalMs,
     sessionTimeoutMs: SPEED_DEFAULTS.sessionTimeoutMs,
     retainMinutes: Math.max(...definition.windowsMinutes, 1) + SPEED_DEFAULTS.retainMarginMinutes,
+    rekey: true,
     metrics: { host: config.bindHost, port: config.ports.metrics },
     ...overrides,
   };

@@ -9,6 +9,7 @@ import { AdclickError, ErrorCodes, isRetryable } from '../shared/errors/errors.t
 import { ensureTopics, translateKafkaError } from '../shared/kafka/kafka.ts';
 import type { Lifecycle } from '../shared/lifecycle/types.ts';
 import type { Logger } from '../shared/logger/logger.ts';
+import { partitionForKey } from '../shared/partitioning/partition-for-key.ts';
 import type { SnapshotStore, StoredSnapshot } from './aggregate/cassandra-snapshot-store.ts';
 import { type FlushPlan, PartitionStates } from './aggregate/partition-states.ts';
 import { decodeSnapshot, encodeSnapshot } from './aggregate/snapshot-codec.ts';
@@ -28,7 +29,7 @@ export interface SpeedLayerDeps {
    * process holds every partition.
    */
   topLists?: GlobalTopLists;
-  /** Producer of dead letters (acks=all). */
+  /** Producer of dead letters and re-keyed clicks (acks=all). */
   dlq: ClickPublisher;
   logger: Logger;
   metrics?: SpeedMetrics;
@@ -306,6 +307,7 @@ export class SpeedLayer implements Lifecycle {
     }
     const clicks: Array<{ offset: string; event: ClickEvent }> = [];
     const deadLetters: OutgoingRecord[] = [];
+    const rekeyed: OutgoingRecord[] = [];
     let lastOffset: string | undefined;
     for (const message of batch.messages) {
       if (BigInt(message.offset) < next) continue;
@@ -315,7 +317,15 @@ export class SpeedLayer implements Lifecycle {
         this.#partitionCount,
       );
       if (mapped.kind === 'rejected') deadLetters.push(mapped.record);
-      else {
+      else if (mapped.misKeyed && this.#o.rekey) {
+        // Re-keyed: produced again to the partition its ad hashes to, counted there, not here.
+        this.metrics.misKeyed.inc();
+        rekeyed.push({
+          key: mapped.event.adId,
+          value: message.value ?? '',
+          partition: partitionForKey(mapped.event.adId, this.#partitionCount),
+        });
+      } else {
         if (mapped.misKeyed) this.metrics.misKeyed.inc();
         clicks.push({ offset: message.offset, event: mapped.event });
       }
@@ -324,8 +334,11 @@ export class SpeedLayer implements Lifecycle {
       resolveOffset(batch.lastOffset());
       return;
     }
-    // Dead letters are acknowledged before the offsets past them can reach a snapshot.
-    await this.#publishDeadLetters(deadLetters, isRunning);
+    // Dead letters and re-keyed clicks are acknowledged before the offsets past them can reach a
+    // snapshot; a replay may send them twice (a re-keyed duplicate is dropped by click_id).
+    await this.#publishDeadLetters(this.#o.dlqTopic, deadLetters, isRunning);
+    await this.#publishDeadLetters(this.#o.topic, rekeyed, isRunning);
+    this.metrics.eventsIn.inc({ outcome: 'rekeyed' }, rekeyed.length);
     const now = Date.now();
     for (const { event } of clicks) {
       const outcome = state.add(event, now);
@@ -344,15 +357,19 @@ export class SpeedLayer implements Lifecycle {
     await heartbeat();
   }
 
-  async #publishDeadLetters(records: OutgoingRecord[], isRunning: () => boolean): Promise<void> {
+  async #publishDeadLetters(
+    topic: string,
+    records: OutgoingRecord[],
+    isRunning: () => boolean,
+  ): Promise<void> {
     if (records.length === 0) return;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.#deps.dlq.publish(this.#o.dlqTopic, records);
+        await this.#deps.dlq.publish(topic, records);
         return;
       } catch (error) {
         if (!isRetryable(error) || !isRunning()) throw error;
-        this.#log.warn({ err: String(error), attempt }, 'dead-letter topic unavailable; retrying');
+        this.#log.warn({ err: String(error), attempt, topic }, 'cannot produce to Kafka; retrying');
         await sleep(Math.min(5000, 200 * attempt));
       }
     }

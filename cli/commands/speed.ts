@@ -35,6 +35,8 @@ Options:
   --session-timeout <ms>   Kafka group session timeout: how long a crashed instance holds its
                            partitions (default ${SPEED_DEFAULTS.sessionTimeoutMs}; the broker's minimum is usually 6000)
   --metrics-port <n>       port of GET /metrics and /healthz (default METRICS_PORT, 9464; 0 = any free port)
+  --no-rekey               count a click found in a partition its ad_id does not hash to where it
+                           arrived, instead of producing it again keyed by ad_id (default: re-key)
   -h, --help               this text
 
 Environment: KAFKA_BROKERS, CASSANDRA_CONTACT_POINTS, CASSANDRA_KEYSPACE, ALLOWED_LATENESS_MS
@@ -48,6 +50,7 @@ DIMENSIONS, BIND_HOST (metrics listen address, default 127.0.0.1).`,
       'flush-interval': { type: 'string' },
       'metrics-port': { type: 'string' },
       'session-timeout': { type: 'string' },
+      'no-rekey': { type: 'boolean' },
     });
     const config = ctx.config();
     const logger = ctx.logger();
@@ -69,6 +72,7 @@ DIMENSIONS, BIND_HOST (metrics listen address, default 127.0.0.1).`,
         SPEED_DEFAULTS.sessionTimeoutMs,
         1000,
       ),
+      rekey: o['no-rekey'] !== true,
       metrics: {
         host: config.bindHost,
         port: intOption('speed', 'metrics-port', o['metrics-port'], config.ports.metrics),

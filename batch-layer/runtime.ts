@@ -13,6 +13,7 @@ import type { ParquetWriterKind } from './parquet/types.ts';
 import { BullMqBatchQueues } from './queues/bullmq-batch-queues.ts';
 import { DuckDbRecomputeEngine } from './recompute/duckdb-recompute-engine.ts';
 import { HourRecomputer } from './recompute/hour-recomputer.ts';
+import { sweepDeadStaging } from './staging.ts';
 
 /**
  * Batch-layer settings: `config.batch` (env `BATCH_HOURLY_CRON`, `BATCH_NIGHTLY_CRON`,
@@ -72,6 +73,8 @@ export class BatchRuntime {
   readonly queues: BullMqBatchQueues;
   readonly metrics: BatchMetrics;
   readonly closedAfterMs: number;
+  /** Where recomputes stage the hour's objects (one folder per job). */
+  readonly stagingDir: string;
 
   constructor(
     readonly config: AdclickConfig,
@@ -86,9 +89,15 @@ export class BatchRuntime {
     this.ledger = new RedisHourLedger({ url: config.redis.url, prefix });
     this.queues = new BullMqBatchQueues({ redisUrl: config.redis.url, prefix, logger });
     this.closedAfterMs = config.aggregation.allowedLatenessMs + settings.closeMarginMs;
+    this.stagingDir = join(config.home, 'staging', 'batch');
   }
 
   async start(): Promise<void> {
+    // Recompute staging folders are named `<hour>-<pid>-<started>`.
+    await sweepDeadStaging(this.stagingDir, (name) => {
+      const m = /-(\d+)-\d+$/.exec(name);
+      return m === null ? undefined : Number(m[1]);
+    });
     await this.objects.start();
     await this.ledger.start();
   }
@@ -114,7 +123,7 @@ export class BatchRuntime {
             view,
             ledger: this.ledger,
             definition,
-            stagingDir: join(this.config.home, 'staging', 'batch'),
+            stagingDir: this.stagingDir,
             logger: this.logger,
             closedAfterMs: this.closedAfterMs,
           });

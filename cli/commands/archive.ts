@@ -1,9 +1,11 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Archiver } from '../../batch-layer/archiver/archiver.ts';
 import { KafkaArchiveSource } from '../../batch-layer/archiver/kafka-archive-source.ts';
 import { createParquetWriter } from '../../batch-layer/parquet/create-parquet-writer.ts';
 import type { ParquetWriterKind } from '../../batch-layer/parquet/types.ts';
 import { BatchRuntime, batchSettingsFrom } from '../../batch-layer/runtime.ts';
+import { sweepDeadStaging } from '../../batch-layer/staging.ts';
 import { AdclickError, ErrorCodes } from '../../shared/errors/errors.ts';
 import { METRICS_PORT_OFFSETS, startMetricsServer } from '../../shared/metrics/metrics.ts';
 import { intOption, parseOptions } from '../args.ts';
@@ -55,6 +57,8 @@ Options (defaults come from the environment variable named):
       o['metrics-port'],
       config.ports.metrics + METRICS_PORT_OFFSETS.archiver,
     );
+    const stagingRoot = join(config.home, 'staging', 'archiver');
+    await sweepDeadStaging(stagingRoot, (name) => (/^\d+$/.test(name) ? Number(name) : undefined));
     const writer = createParquetWriter(settings.writer);
     const runtime = new BatchRuntime(config, settings, logger, 'archiver');
     await runtime.start();
@@ -86,7 +90,7 @@ Options (defaults come from the environment variable named):
         },
       },
       {
-        stagingDir: join(config.home, 'staging', 'archiver', String(process.pid)),
+        stagingDir: join(stagingRoot, String(process.pid)),
         maxRows: settings.archiveMaxRows,
         maxAgeMs: settings.archiveMaxAgeMs,
       },
@@ -101,6 +105,7 @@ Options (defaults come from the environment variable named):
         ctx.stopSignal.addEventListener('abort', () => resolve(), { once: true }),
       );
       await archiver.close();
+      await rm(join(stagingRoot, String(process.pid)), { recursive: true, force: true });
       logger.info({ ...archiver.stats }, 'archiver stopped');
     } finally {
       await metrics.close();

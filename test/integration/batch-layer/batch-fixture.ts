@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { Archiver } from '../../../batch-layer/archiver/archiver.ts';
@@ -100,6 +101,7 @@ export async function batchFixture(name: string): Promise<BatchFixture> {
       await runtime.queues.obliterate().catch(() => undefined);
       await runtime.ledger.deleteAll();
       await runtime.close();
+      await rm(join(config.home, 'staging', 'test-archiver', id), { recursive: true, force: true });
     },
   };
   return fixture;

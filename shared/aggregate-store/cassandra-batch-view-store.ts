@@ -1,9 +1,10 @@
-import { type Client, concurrent, types } from 'cassandra-driver';
+import { type Client, types } from 'cassandra-driver';
 import { DAY_MS, dayOf, HOUR_MS, hourOf, MINUTE_MS } from '../aggregation/time.ts';
 import type { AdCount } from '../aggregation/top-n.ts';
 import { connectCassandraClient } from '../cassandra/client.ts';
 import { translateCassandraError } from '../cassandra/errors.ts';
 import { cassandraOptionsFrom } from '../cassandra/options.ts';
+import { writeConcurrently } from '../cassandra/write-concurrently.ts';
 import type { AdclickConfig } from '../config/types.ts';
 import { AdclickError, ErrorCodes } from '../errors/errors.ts';
 import type { Logger } from '../logger/logger.ts';
@@ -28,9 +29,6 @@ const Q = {
   watermark: "SELECT until FROM batch_watermark WHERE id = 'global'",
   setWatermark: "INSERT INTO batch_watermark (id, until, updated_at) VALUES ('global', ?, ?)",
 } as const;
-
-/** Statements in flight at once while writing an hour: hides round trips without flooding a node. */
-const WRITE_CONCURRENCY = 64;
 
 export interface CassandraBatchViewStoreOptions {
   /**
@@ -131,9 +129,14 @@ export class CassandraBatchViewStore implements BatchViewStore {
       l.ads.map((a) => a.adId),
       l.ads.map((a) => types.Long.fromNumber(a.count)),
     ]);
-    await this.#writeAll(Q.writeCell, cellParams, 'write of batch minute counts');
-    await this.#writeAll(Q.writeSliceCell, sliceParams, 'write of batch slice minute counts');
-    await this.#writeAll(Q.writeTop, topParams, 'write of batch top lists');
+    await writeConcurrently(this.#started(), Q.writeCell, cellParams, 'write of batch minute counts');
+    await writeConcurrently(
+      this.#started(),
+      Q.writeSliceCell,
+      sliceParams,
+      'write of batch slice minute counts',
+    );
+    await writeConcurrently(this.#started(), Q.writeTop, topParams, 'write of batch top lists');
   }
 
   async publishHour(hour: number, version: number, clicks: number): Promise<void> {
@@ -283,17 +286,6 @@ export class CassandraBatchViewStore implements BatchViewStore {
       for (let h = fromHour; h < toHour; h += HOUR_MS) this.#cache.set(h, { version: out.get(h), at: now });
     }
     return out;
-  }
-
-  async #writeAll(query: string, params: unknown[][], operation: string): Promise<void> {
-    if (params.length === 0) return;
-    try {
-      await concurrent.executeConcurrent(this.#started(), query, params, {
-        concurrencyLevel: WRITE_CONCURRENCY,
-      });
-    } catch (error) {
-      throw translateCassandraError(error, { operation });
-    }
   }
 
   #started(): Client {

@@ -1,9 +1,10 @@
-import { type Client, concurrent, types } from 'cassandra-driver';
+import { type Client, types } from 'cassandra-driver';
 import { dayOf, HOUR_MS, hourOf } from '../aggregation/time.ts';
 import type { AdCount } from '../aggregation/top-n.ts';
 import { connectCassandraClient } from '../cassandra/client.ts';
 import { translateCassandraError } from '../cassandra/errors.ts';
 import { cassandraOptionsFrom } from '../cassandra/options.ts';
+import { writeConcurrently } from '../cassandra/write-concurrently.ts';
 import type { AdclickConfig } from '../config/types.ts';
 import { AdclickError, ErrorCodes } from '../errors/errors.ts';
 import type { Logger } from '../logger/logger.ts';
@@ -22,8 +23,6 @@ const Q = {
     'SELECT ad_ids, counts FROM speed_top_ads WHERE window_minutes = ? AND slice = ? AND day = ? AND end_minute = ?',
 } as const;
 
-/** Writes run this many statements at once: enough to hide round trips, few enough not to flood one node. */
-const WRITE_CONCURRENCY = 64;
 /**
  * Rows of one `(slice, minute)` partition sent as one unlogged batch: Cassandra applies a
  * single-partition batch as one mutation, so a minute with 100,000 ads costs ~1,600 requests
@@ -85,7 +84,7 @@ export class CassandraSpeedViewStore implements SpeedViewStore {
       rows.push([c.slice, minute, c.adId, types.Long.fromNumber(c.count)]);
     }
     await Promise.all([
-      this.#writeAll(Q.upsertCell, params, 'upsert of minute counts'),
+      writeConcurrently(this.#started(), Q.upsertCell, params, 'upsert of minute counts'),
       this.#writeSliceBatches([...bySliceMinute.values()]),
     ]);
   }
@@ -128,7 +127,7 @@ export class CassandraSpeedViewStore implements SpeedViewStore {
       l.ads.map((a) => types.Long.fromNumber(a.count)),
       now,
     ]);
-    await this.#writeAll(Q.upsertTop, params, 'upsert of top lists');
+    await writeConcurrently(this.#started(), Q.upsertTop, params, 'upsert of top lists');
   }
 
   async minuteCounts(
@@ -200,17 +199,6 @@ export class CassandraSpeedViewStore implements SpeedViewStore {
       };
     } catch (error) {
       throw translateCassandraError(error, { operation: 'read of a top list' });
-    }
-  }
-
-  async #writeAll(query: string, params: unknown[][], operation: string): Promise<void> {
-    if (params.length === 0) return;
-    try {
-      await concurrent.executeConcurrent(this.#started(), query, params, {
-        concurrencyLevel: WRITE_CONCURRENCY,
-      });
-    } catch (error) {
-      throw translateCassandraError(error, { operation });
     }
   }
 

@@ -20,7 +20,6 @@ import { waitFor } from '../../../shared/async/wait-for.ts';
 import { createTestKeyspace, type TestKeyspace } from '../../../shared/cassandra/testing.ts';
 import { parseClick } from '../../../shared/click-event/click-event.ts';
 import type { AdclickConfig } from '../../../shared/config/types.ts';
-import { generateAll } from '../../../shared/generator/generator.ts';
 import type { GeneratedRecord } from '../../../shared/generator/types.ts';
 import { createKafka, ensureTopics, kafkaOptionsFrom } from '../../../shared/kafka/kafka.ts';
 import { KafkaClickPublisher } from '../../../shared/kafka/kafka-click-publisher.ts';
@@ -29,6 +28,7 @@ import { s3OptionsFrom } from '../../../shared/s3/options.ts';
 import { S3ObjectStore } from '../../../shared/s3/s3-object-store.ts';
 import { type Recount, recountAll } from '../../helpers/recount.ts';
 import { requireKafka, requireRedis, requireS3, testConfig } from '../../helpers/services.ts';
+import { recountInputs, testStream as sharedTestStream } from '../../helpers/test-stream.ts';
 
 export const PARTITIONS = 4;
 export const SLICES = ['all', 'country=US', 'country=KR', 'country=DE'];
@@ -118,28 +118,11 @@ export function batchRuntime(f: BatchFixture): BatchRuntime {
  * of order, 2% late by two minutes, 1% malformed.
  */
 export function testStream(seed: number, clicks = 6000): GeneratedRecord[] {
-  return generateAll({
-    seed,
-    clicks,
-    startMs: Date.UTC(2026, 0, 1, 12, 57, 0),
-    ads: 50,
-    skew: 1.1,
-    countries: ['US', 'KR', 'DE'],
-    clicksPerSecond: 20,
-    outOfOrderMs: 4000,
-    duplicateFraction: 0.05,
-    lateFraction: 0.02,
-    lateByMs: 120_000,
-    malformedFraction: 0.01,
-    partitions: PARTITIONS,
-    adPrefix: `ad${seed}-`,
-  });
+  return sharedTestStream({ seed, clicks, startMs: Date.UTC(2026, 0, 1, 12, 57, 0), partitions: PARTITIONS });
 }
 
 export function recountOf(records: readonly GeneratedRecord[]): Recount {
-  return recountAll(
-    records.map((r) => ({ partition: r.partition, event: parseClick(r.value).ok ? r.event : undefined })),
-  );
+  return recountAll(recountInputs(records));
 }
 
 /** Records the archiver must put under `rejected/`. */

@@ -8,15 +8,14 @@ import { CassandraSpeedViewStore } from '../../../shared/aggregate-store/cassand
 import type { SpeedViewStore } from '../../../shared/aggregate-store/types.ts';
 import { MINUTE_MS } from '../../../shared/aggregation/time.ts';
 import { createTestKeyspace, type TestKeyspace } from '../../../shared/cassandra/testing.ts';
-import { parseClick } from '../../../shared/click-event/click-event.ts';
 import type { AdclickConfig } from '../../../shared/config/types.ts';
-import { generateAll } from '../../../shared/generator/generator.ts';
 import type { GeneratedRecord } from '../../../shared/generator/types.ts';
 import { createKafka, ensureTopics, kafkaOptionsFrom } from '../../../shared/kafka/kafka.ts';
 import { KafkaClickPublisher } from '../../../shared/kafka/kafka-click-publisher.ts';
 import { silentLogger } from '../../../shared/logger/logger.ts';
 import { type Recount, recountSpeed } from '../../helpers/recount.ts';
 import { requireKafka, testConfig } from '../../helpers/services.ts';
+import { recountInputs, testStream as sharedTestStream } from '../../helpers/test-stream.ts';
 
 export const PARTITIONS = 4;
 export const LATENESS_MS = 15_000;
@@ -75,29 +74,11 @@ export async function speedFixture(name: string): Promise<SpeedFixture> {
 
 /** About 5 minutes of event time: skewed ads, 3 countries, 5% duplicates, out of order, late, malformed. */
 export function testStream(seed: number, clicks = 6000): GeneratedRecord[] {
-  return generateAll({
-    seed,
-    clicks,
-    startMs: Date.UTC(2026, 0, 1, 12, 0, 0),
-    ads: 50,
-    skew: 1.1,
-    countries: ['US', 'KR', 'DE'],
-    clicksPerSecond: 20,
-    outOfOrderMs: 4000,
-    duplicateFraction: 0.05,
-    lateFraction: 0.02,
-    lateByMs: 120_000,
-    malformedFraction: 0.01,
-    partitions: PARTITIONS,
-    adPrefix: `ad${seed}-`,
-  });
+  return sharedTestStream({ seed, clicks, startMs: Date.UTC(2026, 0, 1, 12, 0, 0), partitions: PARTITIONS });
 }
 
 export function recountOf(records: readonly GeneratedRecord[]): Recount {
-  return recountSpeed(
-    records.map((r) => ({ partition: r.partition, event: parseClick(r.value).ok ? r.event : undefined })),
-    LATENESS_MS,
-  );
+  return recountSpeed(recountInputs(records), LATENESS_MS);
 }
 
 /** Produces records to their explicit partitions, in order, in chunks. */

@@ -1,8 +1,8 @@
 import type { ViewReader } from '../../shared/aggregate-store/types.ts';
 import { MINUTE_MS, minutesIn } from '../../shared/aggregation/time.ts';
 import { type AdCount, entriesOf, topN } from '../../shared/aggregation/top-n.ts';
+import { mapLimit } from '../../shared/async/map-limit.ts';
 import { AdclickError, ErrorCodes } from '../../shared/errors/errors.ts';
-import { mapLimit } from './map-limit.ts';
 import { boundaryOf, sourceOf, splitRange } from './split.ts';
 import type { AnswerSource, MergeOptions, MergeSources, RangePart } from './types.ts';
 

@@ -1,8 +1,8 @@
 import { ALL_SLICE } from '../../shared/aggregation/definition.ts';
 import { DAY_MS, HOUR_MS, hourOf, isoDate, isoHour, minutesIn } from '../../shared/aggregation/time.ts';
+import { mapLimit } from '../../shared/async/map-limit.ts';
 import { COUNTRY_CODES } from '../../shared/click-event/countries.ts';
 import { AdclickError, ErrorCodes } from '../../shared/errors/errors.ts';
-import { mapLimit } from '../merge/map-limit.ts';
 import { byDifference, classify, compareSliceMinute, emptyComparison, hoursIn } from './compare.ts';
 import type { MismatchCause, ReconcileDeps, ReconciliationReport } from './types.ts';
 

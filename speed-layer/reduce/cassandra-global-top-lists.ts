@@ -2,6 +2,7 @@ import { type Client, concurrent, types } from 'cassandra-driver';
 import type { TopList } from '../../shared/aggregate-store/types.ts';
 import { dayOf } from '../../shared/aggregation/time.ts';
 import { entriesOf, topN } from '../../shared/aggregation/top-n.ts';
+import { mapLimit } from '../../shared/async/map-limit.ts';
 import { translateCassandraError } from '../../shared/cassandra/errors.ts';
 import type { GlobalTopLists, PartitionTopList } from './types.ts';
 
@@ -55,7 +56,7 @@ export class CassandraGlobalTopLists implements GlobalTopLists {
       await concurrent.executeConcurrent(this.#client, Q.upsertLocal, local, {
         concurrencyLevel: CONCURRENCY,
       });
-      const merged = await mapConcurrent([...keys.values()], CONCURRENCY, (k) => this.#merge(k));
+      const merged = await mapLimit([...keys.values()], CONCURRENCY, (k) => this.#merge(k));
       const now = new Date();
       await concurrent.executeConcurrent(
         this.#client,
@@ -113,21 +114,4 @@ export class CassandraGlobalTopLists implements GlobalTopLists {
       written,
     };
   }
-}
-
-async function mapConcurrent<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }

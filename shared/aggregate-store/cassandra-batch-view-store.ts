@@ -8,6 +8,7 @@ import { writeConcurrently } from '../cassandra/write-concurrently.ts';
 import type { AdclickConfig } from '../config/types.ts';
 import { AdclickError, ErrorCodes } from '../errors/errors.ts';
 import type { Logger } from '../logger/logger.ts';
+import { readMinuteCells } from './read-minute-cells.ts';
 import type { BatchViewStore, MinuteCount, PublishedHour, TopList } from './types.ts';
 
 const Q = {
@@ -192,37 +193,15 @@ export class CassandraBatchViewStore implements BatchViewStore {
     if (toMinute <= fromMinute) return [];
     const client = this.#started();
     const versions = await this.#versions(hourOf(fromMinute), toMinute);
-    const reads: Array<Promise<MinuteCount[]>> = [];
-    for (const [hour, version] of versions) {
-      reads.push(
-        client
-          .execute(
-            Q.readCells,
-            [
-              adId,
-              slice,
-              new Date(hour),
-              types.Long.fromNumber(version),
-              new Date(fromMinute),
-              new Date(toMinute),
-            ],
-            { prepare: true },
-          )
-          .then((rs) =>
-            rs.rows.map((r) => ({
-              adId,
-              slice,
-              minute: (r.minute as Date).getTime(),
-              count: Number(r.count),
-            })),
-          ),
-      );
-    }
-    try {
-      return (await Promise.all(reads)).flat().sort((a, b) => a.minute - b.minute);
-    } catch (error) {
-      throw translateCassandraError(error, { operation: 'read of batch minute counts' });
-    }
+    const params = [...versions].map(([hour, version]) => [
+      adId,
+      slice,
+      new Date(hour),
+      types.Long.fromNumber(version),
+      new Date(fromMinute),
+      new Date(toMinute),
+    ]);
+    return readMinuteCells(client, Q.readCells, params, { adId, slice }, 'read of batch minute counts');
   }
 
   async sliceMinute(slice: string, minute: number): Promise<AdCount[]> {

@@ -8,6 +8,7 @@ import { writeConcurrently } from '../cassandra/write-concurrently.ts';
 import type { AdclickConfig } from '../config/types.ts';
 import { AdclickError, ErrorCodes } from '../errors/errors.ts';
 import type { Logger } from '../logger/logger.ts';
+import { readMinuteCells } from './read-minute-cells.ts';
 import type { MinuteCount, SpeedViewStore, TopList } from './types.ts';
 
 const Q = {
@@ -137,28 +138,11 @@ export class CassandraSpeedViewStore implements SpeedViewStore {
     toMinute: number,
   ): Promise<MinuteCount[]> {
     const client = this.#started();
-    const reads: Array<Promise<MinuteCount[]>> = [];
+    const params: unknown[][] = [];
     for (let hour = hourOf(fromMinute); hour < toMinute; hour += HOUR_MS) {
-      reads.push(
-        client
-          .execute(Q.readCells, [adId, slice, new Date(hour), new Date(fromMinute), new Date(toMinute)], {
-            prepare: true,
-          })
-          .then((rs) =>
-            rs.rows.map((r) => ({
-              adId,
-              slice,
-              minute: (r.minute as Date).getTime(),
-              count: Number(r.count),
-            })),
-          ),
-      );
+      params.push([adId, slice, new Date(hour), new Date(fromMinute), new Date(toMinute)]);
     }
-    try {
-      return (await Promise.all(reads)).flat();
-    } catch (error) {
-      throw translateCassandraError(error, { operation: 'read of minute counts' });
-    }
+    return readMinuteCells(client, Q.readCells, params, { adId, slice }, 'read of minute counts');
   }
 
   async sliceMinute(slice: string, minute: number): Promise<AdCount[]> {

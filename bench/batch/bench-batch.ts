@@ -1,0 +1,188 @@
+/**
+ * `npm run bench:batch`: throughput of the batch layer on this machine (SPEC C: the recompute
+ * within 1.25× of one bare DuckDB query computing the same aggregates over the same Parquet files;
+ * the Cassandra write of the batch view reported as rows/s beside it).
+ *
+ * 1. compares the two Parquet writers (DuckDB, parquetjs-lite) on `--writer-rows` archiver rows;
+ * 2. generates `--clicks` book-shaped clicks (Zipf ads, 8 countries, 5% duplicates, 1% late) into
+ *    local Parquet files of one hour with the DuckDB writer;
+ * 3. times the bare DuckDB peer query and the project's recompute engine (as the batch layer runs
+ *    it, `agg/` Parquet included), two rounds each, alternating, best round counted;
+ * 4. writes the hour's batch view to a throwaway Cassandra keyspace through CassandraBatchViewStore;
+ * and writes reports/bench-batch.json and reports/bench-batch.md.
+ *
+ *   npm run bench:batch -- --clicks=10000000 --ads=200000 --writer-rows=1000000
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createParquetWriter } from '../../batch-layer/parquet/create-parquet-writer.ts';
+import { DuckDbRecomputeEngine } from '../../batch-layer/recompute/duckdb-recompute-engine.ts';
+import type { HourAggregates } from '../../batch-layer/recompute/types.ts';
+import { CassandraBatchViewStore } from '../../shared/aggregate-store/cassandra-batch-view-store.ts';
+import { definitionFrom } from '../../shared/aggregation/definition.ts';
+import { HOUR_MS, hourOf } from '../../shared/aggregation/time.ts';
+import { createTestKeyspace } from '../../shared/cassandra/testing.ts';
+import { loadConfig } from '../../shared/config/config.ts';
+import { createLogger } from '../../shared/logger/logger.ts';
+import { measureWriter, rawRowChunks, writeLake } from './lake-files.ts';
+import { timePeer } from './peer-query.ts';
+import { type BatchReport, writeReports } from './report.ts';
+import { timeStages } from './stages.ts';
+
+const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
+const CLICKS = Number(args.get('clicks') ?? 10_000_000);
+const ADS = Number(args.get('ads') ?? 200_000);
+const WRITER_ROWS = Number(args.get('writer-rows') ?? 1_000_000);
+const ROUNDS = Number(args.get('rounds') ?? 2);
+const root = join(import.meta.dirname, '..', '..');
+
+function log(line: string): void {
+  process.stderr.write(`bench:batch ${line}\n`);
+}
+
+async function compareWriters(dir: string): Promise<BatchReport['writers']> {
+  const rows = rawRowChunks({ clicks: WRITER_ROWS, ads: ADS, hour: 0 }, WRITER_ROWS).next().value ?? [];
+  const out: BatchReport['writers'] = [];
+  for (const kind of ['duckdb', 'parquetjs'] as const) {
+    const writer = createParquetWriter(kind);
+    try {
+      log(`writer ${kind}: writing ${rows.length} rows`);
+      const rate = await measureWriter(writer, rows, join(dir, `writer-${kind}.parquet`));
+      log(`writer ${kind}: ${rate.rowsPerSecond} rows/s, ${(rate.fileBytes / 1e6).toFixed(1)} MB`);
+      out.push(rate);
+    } finally {
+      await writer.close();
+    }
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const definition = definitionFrom(config);
+  const hour = hourOf(Date.now()) - 3 * HOUR_MS;
+  const dir = mkdtempSync(join(tmpdir(), 'adclick-bench-batch-'));
+  const started = performance.now();
+  try {
+    const writers = await compareWriters(dir);
+    rmSync(join(dir, 'writer-duckdb.parquet'), { force: true });
+    rmSync(join(dir, 'writer-parquetjs.parquet'), { force: true });
+
+    log(`generating ${CLICKS} clicks over ${ADS} ads into ${dir}`);
+    const lakeWriter = createParquetWriter('duckdb');
+    const lake = await writeLake({ clicks: CLICKS, ads: ADS, hour }, lakeWriter, dir, log).finally(() =>
+      lakeWriter.close(),
+    );
+    log(`lake: ${lake.rows} rows, ${lake.files.length} files, ${lake.seconds.toFixed(1)} s`);
+
+    const peerRounds: number[] = [];
+    const projectRounds: number[] = [];
+    let peer = { seconds: 0, cells: 0, clicks: 0 };
+    let result: HourAggregates | undefined;
+    for (let round = 1; round <= ROUNDS; round++) {
+      peer = await timePeer(lake.files);
+      peerRounds.push(peer.seconds);
+      log(`round ${round}: peer query ${peer.seconds.toFixed(2)} s (${peer.cells} cells)`);
+      result = undefined;
+      const engine = new DuckDbRecomputeEngine();
+      try {
+        const t = performance.now();
+        result = await engine.compute({
+          hour,
+          hourFiles: lake.files,
+          previousHourFiles: [],
+          definition,
+          aggMinuteFile: join(dir, 'agg-minute.parquet'),
+          aggTopFile: join(dir, 'agg-top.parquet'),
+        });
+        projectRounds.push((performance.now() - t) / 1000);
+      } finally {
+        await engine.close();
+      }
+      log(`round ${round}: recompute ${projectRounds.at(-1)!.toFixed(2)} s (${result.cells.length} cells)`);
+    }
+    if (result === undefined) throw new Error('no recompute round ran');
+    const stages = await timeStages({
+      hour,
+      files: lake.files,
+      definition,
+      aggMinuteFile: join(dir, 'agg-minute.parquet'),
+      aggTopFile: join(dir, 'agg-top.parquet'),
+    });
+    log(`recompute stages (s): ${JSON.stringify(stages)}`);
+
+    log(`writing ${result.cells.length} cells and ${result.topLists.length} top lists to Cassandra`);
+    const keyspace = await createTestKeyspace({ config, prefix: 'bench_batch' });
+    let cassandraSeconds = 0;
+    try {
+      const store = new CassandraBatchViewStore(
+        loadConfig({ ...process.env, CASSANDRA_KEYSPACE: keyspace.keyspace }),
+        createLogger({ level: 'warn' }),
+      );
+      await store.start();
+      try {
+        const t = performance.now();
+        await store.writeHourVersion(hour, Date.now(), result.cells, result.topLists);
+        cassandraSeconds = (performance.now() - t) / 1000;
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await keyspace.drop();
+    }
+    // writeHourVersion writes each cell to two tables plus one row per top list.
+    const cassandraRows = result.cells.length * 2 + result.topLists.length;
+    log(`cassandra: ${cassandraRows} rows in ${cassandraSeconds.toFixed(1)} s`);
+
+    const peerBest = Math.min(...peerRounds);
+    const projectBest = Math.min(...projectRounds);
+    const report: BatchReport = {
+      clicks: CLICKS,
+      ads: ADS,
+      rawRows: lake.rows,
+      distinctClicks: result.clicks,
+      files: lake.files.length,
+      lakeBytes: lake.bytes,
+      definition,
+      writers,
+      lakeWrite: {
+        seconds: Number(lake.seconds.toFixed(1)),
+        writerRowsPerSecond: Math.round(lake.rows / lake.writerSeconds),
+      },
+      peer: {
+        roundsSeconds: peerRounds.map((s) => Number(s.toFixed(2))),
+        clicksPerSecond: Math.round(lake.rows / peerBest),
+        cells: peer.cells,
+        clicks: peer.clicks,
+      },
+      recompute: {
+        roundsSeconds: projectRounds.map((s) => Number(s.toFixed(2))),
+        clicksPerSecond: Math.round(lake.rows / projectBest),
+        cells: result.cells.length,
+        topLists: result.topLists.length,
+        stagesSeconds: stages,
+      },
+      recomputeVsPeerTime: Number((projectBest / peerBest).toFixed(3)),
+      cassandra: {
+        rows: cassandraRows,
+        seconds: Number(cassandraSeconds.toFixed(1)),
+        rowsPerSecond: Math.round(cassandraRows / cassandraSeconds),
+      },
+      totalSeconds: Number(((performance.now() - started) / 1000).toFixed(0)),
+      targets: { recomputeVsPeerTime: 1.25 },
+    };
+    writeReports(join(root, 'reports'), report);
+    console.log(JSON.stringify(report, null, 2));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -8,7 +8,7 @@ import { writeConcurrently } from '../cassandra/write-concurrently.ts';
 import type { AdclickConfig } from '../config/types.ts';
 import { AdclickError, ErrorCodes } from '../errors/errors.ts';
 import type { Logger } from '../logger/logger.ts';
-import { readMinuteCells } from './read-minute-cells.ts';
+import { readMinuteCells, topListOfRow } from './read-minute-cells.ts';
 import type { BatchViewStore, MinuteCount, PublishedHour, TopList } from './types.ts';
 
 const Q = {
@@ -234,15 +234,7 @@ export class CassandraBatchViewStore implements BatchViewStore {
           { prepare: true },
         )
       ).first();
-      if (row === null) return undefined;
-      const ids = (row.ad_ids as string[] | null) ?? [];
-      const counts = (row.counts as types.Long[] | null) ?? [];
-      return {
-        windowMinutes,
-        slice,
-        endMinute,
-        ads: ids.map((adId, i) => ({ adId, count: Number(counts[i]) })),
-      };
+      return topListOfRow(row, { windowMinutes, slice, endMinute });
     } catch (error) {
       throw translateCassandraError(error, { operation: 'read of a batch top list' });
     }

@@ -1,6 +1,6 @@
-import type { Client } from 'cassandra-driver';
+import type { Client, types } from 'cassandra-driver';
 import { translateCassandraError } from '../cassandra/errors.ts';
-import type { MinuteCount } from './types.ts';
+import type { MinuteCount, TopList } from './types.ts';
 
 /**
  * Reads one ad's cells from several hour partitions at once (one prepared `query` per entry of
@@ -28,4 +28,15 @@ export async function readMinuteCells(
   } catch (error) {
     throw translateCassandraError(error, { operation });
   }
+}
+
+/** A stored top list from its row (`ad_ids`, `counts` lists), or `undefined` when there is none. */
+export function topListOfRow(
+  row: types.Row | null,
+  key: { windowMinutes: number; slice: string; endMinute: number },
+): TopList | undefined {
+  if (row === null) return undefined;
+  const ids = (row.ad_ids as string[] | null) ?? [];
+  const counts = (row.counts as types.Long[] | null) ?? [];
+  return { ...key, ads: ids.map((adId, i) => ({ adId, count: Number(counts[i]) })) };
 }

@@ -182,7 +182,8 @@ export class SpeedLayer implements Lifecycle {
     // Plan and snapshots are taken together, synchronously: both describe the same input prefix.
     const now = Date.now();
     const plan = this.#states.plan(now, { perPartition: this.#deps.topLists !== undefined });
-    const size = plan.open.length + plan.final.length + plan.topLists.length + plan.partitionTopLists.length;
+    const size =
+      plan.cells.length + plan.closed.length + plan.topLists.length + plan.partitionTopLists.length;
     if (size > 0) this.#pendingPlans.push(plan);
     const encodeStart = performance.now();
     for (const p of this.#dirty) {
@@ -205,12 +206,13 @@ export class SpeedLayer implements Lifecycle {
       const started = performance.now();
       while (this.#pendingPlans.length > 0) {
         const next = this.#pendingPlans[0]!;
-        await this.#deps.store.upsertMinuteCounts(next.open, false);
-        await this.#deps.store.upsertMinuteCounts(next.final, true);
+        await this.#deps.store.upsertMinuteCounts(next.cells);
         if (this.#deps.topLists !== undefined) await this.#deps.topLists.publish(next.partitionTopLists);
         else await this.#deps.store.upsertTopLists(next.topLists);
-        this.metrics.cellsWritten.inc({ kind: 'open' }, next.open.length);
-        this.metrics.cellsWritten.inc({ kind: 'final' }, next.final.length);
+        // Closure last: every cell of a closed minute already holds its final value.
+        await this.#deps.store.markMinutesClosed(next.closed);
+        this.metrics.cellsWritten.inc(next.cells.length);
+        this.metrics.minutesClosed.inc(next.closed.length);
         this.#pendingPlans.shift();
       }
       this.metrics.flushSeconds.observe((performance.now() - started) / 1000);

@@ -9,11 +9,15 @@ import type { AdclickConfig } from '../config/types.ts';
 import { AdclickError, ErrorCodes } from '../errors/errors.ts';
 import type { Logger } from '../logger/logger.ts';
 import { readMinuteCells, topListOfRow } from './read-minute-cells.ts';
-import type { MinuteCount, SpeedViewStore, TopList } from './types.ts';
+import type { ClosedMinute, MinuteCount, SpeedViewStore, TopList } from './types.ts';
 
 const Q = {
   upsertCell:
+    'INSERT INTO speed_minute_counts (ad_id, slice, hour, minute, count, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+  upsertCellFinal:
     'INSERT INTO speed_minute_counts (ad_id, slice, hour, minute, count, final, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  markClosed:
+    'INSERT INTO speed_closed_minutes (day, minute, partition, watermark, closed_at) VALUES (?, ?, ?, ?, ?)',
   upsertSliceCell: 'INSERT INTO speed_slice_minute_counts (slice, minute, ad_id, count) VALUES (?, ?, ?, ?)',
   upsertTop:
     'INSERT INTO speed_top_ads (window_minutes, slice, day, end_minute, ad_ids, counts, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -33,7 +37,7 @@ const SLICE_BATCH_ROWS = 64;
 const BATCH_CONCURRENCY = 16;
 
 /**
- * The speed view in Cassandra (tables of migration 001). Every write is an upsert of an absolute
+ * The speed view in Cassandra (tables of migrations 001 and 012). Every write is an upsert of an absolute
  * value — a replay after a crash rewrites the same rows with the same values — never a counter
  * increment, which a retried write would apply twice.
  */
@@ -61,21 +65,22 @@ export class CassandraSpeedViewStore implements SpeedViewStore {
     return this.#client !== undefined && this.#client.getState().getConnectedHosts().length > 0;
   }
 
-  async upsertMinuteCounts(cells: readonly MinuteCount[], final: boolean): Promise<void> {
+  async upsertMinuteCounts(cells: readonly MinuteCount[], final?: boolean): Promise<void> {
     const now = new Date();
     const params: unknown[][] = [];
     const bySliceMinute = new Map<string, unknown[][]>();
     for (const c of cells) {
       const minute = new Date(c.minute);
-      params.push([
+      const row: unknown[] = [
         c.adId,
         c.slice,
         new Date(hourOf(c.minute)),
         minute,
         types.Long.fromNumber(c.count),
-        final,
-        now,
-      ]);
+      ];
+      if (final !== undefined) row.push(final);
+      row.push(now);
+      params.push(row);
       const key = `${c.slice}\n${c.minute}`;
       let rows = bySliceMinute.get(key);
       if (rows === undefined) {
@@ -85,7 +90,12 @@ export class CassandraSpeedViewStore implements SpeedViewStore {
       rows.push([c.slice, minute, c.adId, types.Long.fromNumber(c.count)]);
     }
     await Promise.all([
-      writeConcurrently(this.#started(), Q.upsertCell, params, 'upsert of minute counts'),
+      writeConcurrently(
+        this.#started(),
+        final === undefined ? Q.upsertCell : Q.upsertCellFinal,
+        params,
+        'upsert of minute counts',
+      ),
       this.#writeSliceBatches([...bySliceMinute.values()]),
     ]);
   }
@@ -129,6 +139,18 @@ export class CassandraSpeedViewStore implements SpeedViewStore {
       now,
     ]);
     await writeConcurrently(this.#started(), Q.upsertTop, params, 'upsert of top lists');
+  }
+
+  async markMinutesClosed(closed: readonly ClosedMinute[]): Promise<void> {
+    const now = new Date();
+    const params = closed.map((c) => [
+      new Date(dayOf(c.minute)),
+      new Date(c.minute),
+      c.partition,
+      new Date(c.watermarkMs),
+      now,
+    ]);
+    await writeConcurrently(this.#started(), Q.markClosed, params, 'record of closed minutes');
   }
 
   async minuteCounts(

@@ -35,9 +35,24 @@ export interface ViewReader {
  * increments — so replaying the same input converges to the same rows.
  */
 export interface SpeedViewStore extends ViewReader, Lifecycle {
-  /** `final` marks minutes the watermark has closed; open minutes are refreshed until then. */
-  upsertMinuteCounts(cells: readonly MinuteCount[], final: boolean): Promise<void>;
+  /**
+   * Upserts cells (absolute values). The speed layer writes a cell whenever it changes while its
+   * minute is open and records closure separately (`markMinutesClosed`). `final`, when given, is
+   * also stored in the cell's legacy `final` column (fixtures seeding a finished view use it).
+   */
+  upsertMinuteCounts(cells: readonly MinuteCount[], final?: boolean): Promise<void>;
   upsertTopLists(lists: readonly TopList[]): Promise<void>;
+  /** Records minutes that a Kafka partition's watermark has closed (one small row each). */
+  markMinutesClosed(closed: readonly ClosedMinute[]): Promise<void>;
+}
+
+/** A minute whose cells one Kafka partition will not change any more. */
+export interface ClosedMinute {
+  partition: number;
+  /** Minute start, epoch ms UTC. */
+  minute: number;
+  /** The partition's watermark when the minute closed (≥ minute + 1 min). */
+  watermarkMs: number;
 }
 
 /** Metadata of one published hour of the batch view. */

@@ -1,4 +1,4 @@
-import type { MinuteCount, TopList } from '../../shared/aggregate-store/types.ts';
+import type { ClosedMinute, MinuteCount, TopList } from '../../shared/aggregate-store/types.ts';
 import { MINUTE_MS, minuteOf } from '../../shared/aggregation/time.ts';
 import { type MinuteCountsSource, topListsFor } from '../reduce/top-lists.ts';
 import type { PartitionTopList } from '../reduce/types.ts';
@@ -7,10 +7,17 @@ import type { AggregateOptions, PartitionSnapshot } from './state-types.ts';
 
 /** What one flush writes to the speed view. */
 export interface FlushPlan {
-  /** Cells of open minutes that changed (absolute values). */
-  open: MinuteCount[];
-  /** Every cell of the minutes that closed (absolute values, written with `final`). */
-  final: MinuteCount[];
+  /**
+   * Cells that changed since the last plan (absolute values), including the last changes of the
+   * minutes that close in this plan: a cell's final value is always in the plan that closes its
+   * minute or in an earlier one, because a closed minute takes no more clicks.
+   */
+  cells: MinuteCount[];
+  /**
+   * Minutes closed by a partition's watermark since the last plan, written after `cells` (one
+   * marker row each instead of rewriting every cell of the minute).
+   */
+  closed: ClosedMinute[];
   /** Top lists of every window containing a changed minute (empty when `perPartition`). */
   topLists: TopList[];
   /**
@@ -79,8 +86,8 @@ export class PartitionStates {
   /** Advances idle watermarks, closes minutes, and returns everything to write since the last call. */
   plan(nowMs = Date.now(), options: { perPartition?: boolean } = {}): FlushPlan {
     const changedByState: Array<[PartitionState, Map<string, Set<number>>]> = [];
-    const openKeys = new Map<number, Map<string, Set<string>>>();
-    const closed = new Map<number, PartitionState[]>();
+    const changedKeys = new Map<number, Map<string, Set<string>>>();
+    const closed: ClosedMinute[] = [];
     const changedBySlice = new Map<string, Set<number>>();
     for (const state of this.#states.values()) {
       state.advanceIdle(nowMs);
@@ -88,16 +95,13 @@ export class PartitionStates {
       const changes = state.drainChanges();
       const own = new Map<string, Set<number>>();
       changedByState.push([state, own]);
-      for (const minute of changes.closed) {
-        const closers = closed.get(minute);
-        if (closers === undefined) closed.set(minute, [state]);
-        else closers.push(state);
-      }
+      for (const minute of changes.closed)
+        closed.push({ partition: state.partition, minute, watermarkMs: state.watermarkMs });
       for (const [minute, slices] of changes.cells) {
-        let target = openKeys.get(minute);
+        let target = changedKeys.get(minute);
         if (target === undefined) {
           target = new Map();
-          openKeys.set(minute, target);
+          changedKeys.set(minute, target);
         }
         for (const [slice, ads] of slices) {
           let set = target.get(slice);
@@ -118,36 +122,19 @@ export class PartitionStates {
         }
       }
     }
-    const open: MinuteCount[] = [];
-    const final: MinuteCount[] = [];
-    for (const [minute, slices] of openKeys) {
-      if (closed.has(minute)) continue;
+    const cells: MinuteCount[] = [];
+    for (const [minute, slices] of changedKeys) {
       for (const [slice, ads] of slices) {
-        for (const adId of ads) open.push({ adId, slice, minute, count: this.#sum(slice, minute, adId) });
+        for (const adId of ads) cells.push({ adId, slice, minute, count: this.#sum(slice, minute, adId) });
       }
     }
-    // Only the partitions that closed a minute contribute its final cells; values are still summed.
-    for (const [minute, closers] of [...closed].sort((a, b) => a[0] - b[0])) {
-      const cells = new Map<string, MinuteCount>();
-      for (const state of closers) {
-        const m = state.minute(minute);
-        if (m === undefined) continue;
-        for (const [slice, ads] of m.counts) {
-          for (const adId of ads.keys()) {
-            const key = `${slice}\n${adId}`;
-            if (!cells.has(key))
-              cells.set(key, { adId, slice, minute, count: this.#sum(slice, minute, adId) });
-          }
-        }
-      }
-      final.push(...cells.values());
-    }
+    closed.sort((a, b) => a.minute - b.minute || a.partition - b.partition);
     const { windowsMinutes } = this.#options.definition;
     if (options.perPartition) {
-      return { open, final, topLists: [], partitionTopLists: this.#partitionTopLists(changedByState) };
+      return { cells, closed, topLists: [], partitionTopLists: this.#partitionTopLists(changedByState) };
     }
     const topLists = topListsFor(changedBySlice, this.counts, windowsMinutes, this.#topN);
-    return { open, final, topLists, partitionTopLists: [] };
+    return { cells, closed, topLists, partitionTopLists: [] };
   }
 
   /**

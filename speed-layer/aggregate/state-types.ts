@@ -37,7 +37,7 @@ export interface MinuteState {
 export interface StateChanges {
   /** minute → slice → ad ids whose count changed. */
   cells: Map<number, Map<string, Set<string>>>;
-  /** Minutes that closed (every cell of each is written once more, as final). */
+  /** Minutes that closed (recorded by one marker row per partition and minute). */
   closed: number[];
 }
 

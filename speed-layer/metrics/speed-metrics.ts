@@ -50,8 +50,12 @@ export class SpeedMetrics {
   });
   readonly cellsWritten = new Counter({
     name: 'adclick_speed_cells_written_total',
-    help: 'Cells upserted into the speed view, by kind (open, final)',
-    labelNames: ['kind'],
+    help: 'Cells upserted into the speed view (a cell changed by several flushes counts each time)',
+    registers: [this.registry],
+  });
+  readonly minutesClosed = new Counter({
+    name: 'adclick_speed_minutes_closed_total',
+    help: 'Minutes closed by a partition watermark (one marker row each in speed_closed_minutes)',
     registers: [this.registry],
   });
   readonly snapshotSeconds = new Histogram({

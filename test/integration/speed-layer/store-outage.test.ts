@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MinuteCount, SpeedViewStore, TopList } from '../../../shared/aggregate-store/types.ts';
+import type {
+  ClosedMinute,
+  MinuteCount,
+  SpeedViewStore,
+  TopList,
+} from '../../../shared/aggregate-store/types.ts';
 import { waitFor } from '../../../shared/async/wait-for.ts';
 import { AdclickError, ErrorCodes } from '../../../shared/errors/errors.ts';
 import { KafkaClickPublisher } from '../../../shared/kafka/kafka-click-publisher.ts';
@@ -51,9 +56,13 @@ describe('speed layer while Cassandra is unavailable', () => {
     const real = await openStore(f.config);
     const outage = new Outage();
     const store: SpeedViewStore = Object.assign(Object.create(real) as SpeedViewStore, {
-      upsertMinuteCounts: async (cells: readonly MinuteCount[], final: boolean) => {
+      upsertMinuteCounts: async (cells: readonly MinuteCount[]) => {
         outage.check();
-        await real.upsertMinuteCounts(cells, final);
+        await real.upsertMinuteCounts(cells);
+      },
+      markMinutesClosed: async (closed: readonly ClosedMinute[]) => {
+        outage.check();
+        await real.markMinutesClosed(closed);
       },
       upsertTopLists: async (lists: readonly TopList[]) => {
         outage.check();

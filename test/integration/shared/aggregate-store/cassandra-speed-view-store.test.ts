@@ -9,6 +9,10 @@ import { requireCassandra, testConfig } from '../../../helpers/services.ts';
 const T0 = Date.UTC(2026, 0, 1, 23, 58);
 
 async function openStore() {
+  return (await openStoreWithClient()).store;
+}
+
+async function openStoreWithClient() {
   const config = testConfig();
   const ks = await createTestKeyspace({ config, prefix: 'speedview', registerCleanup: onTestFinished });
   const store = new CassandraSpeedViewStore(
@@ -17,7 +21,7 @@ async function openStore() {
   );
   await store.start();
   onTestFinished(() => store.close());
-  return store;
+  return { store, client: ks.client };
 }
 
 describe('CassandraSpeedViewStore', () => {
@@ -32,9 +36,9 @@ describe('CassandraSpeedViewStore', () => {
       minute: T0 + i * MINUTE_MS,
       count: i + 1,
     }));
-    await store.upsertMinuteCounts(cells, false);
+    await store.upsertMinuteCounts(cells);
     // A replay writes the same absolute values again: nothing doubles.
-    await store.upsertMinuteCounts(cells, true);
+    await store.upsertMinuteCounts(cells);
     const back = await store.minuteCounts('ad-1', 'all', T0 + MINUTE_MS, T0 + 4 * MINUTE_MS);
     expect(back.map((c) => [c.minute - T0, c.count])).toEqual([
       [MINUTE_MS, 2],
@@ -59,6 +63,34 @@ describe('CassandraSpeedViewStore', () => {
     const total = back.reduce((s, a) => s + a.count, 0);
     expect(total).toBe(cells.reduce((s, c) => s + c.count, 0));
     expect(await store.sliceMinute('country=KR', T0 + MINUTE_MS)).toEqual([]);
+  });
+
+  it('records closed minutes as one row per (minute, partition), across a day boundary', async () => {
+    const { store, client } = await openStoreWithClient();
+    const closed = [
+      { partition: 0, minute: T0, watermarkMs: T0 + MINUTE_MS + 5 },
+      { partition: 3, minute: T0, watermarkMs: T0 + MINUTE_MS + 9 },
+      { partition: 0, minute: T0 + 2 * MINUTE_MS, watermarkMs: T0 + 3 * MINUTE_MS },
+    ];
+    await store.markMinutesClosed(closed);
+    // Written again after a replay: the same rows.
+    await store.markMinutesClosed(closed);
+    const rows = async (day: number) =>
+      (
+        await client.execute('SELECT minute, partition, watermark FROM speed_closed_minutes WHERE day = ?', [
+          new Date(day),
+        ])
+      ).rows.map((r) => [
+        (r.minute as Date).getTime() - T0,
+        r.partition,
+        (r.watermark as Date).getTime() - T0,
+      ]);
+    const day0 = Date.UTC(2026, 0, 1);
+    expect(await rows(day0)).toEqual([
+      [0, 0, MINUTE_MS + 5],
+      [0, 3, MINUTE_MS + 9],
+    ]);
+    expect(await rows(day0 + 86_400_000)).toEqual([[2 * MINUTE_MS, 0, 3 * MINUTE_MS]]);
   });
 
   it('stores top lists per window, slice and end minute, a rewrite replacing the list', async () => {

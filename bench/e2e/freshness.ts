@@ -1,0 +1,72 @@
+import { sleep } from '../../shared/async/wait-for.ts';
+
+const MINUTE = 60_000;
+
+export interface ProbeTarget {
+  collectorUrl: string;
+  apiUrl: string;
+  /** Ad id prefix no generated click uses, so a probe's count is 0 until the probe lands. */
+  adPrefix: string;
+  /** How long a probe may take before it counts as never visible. */
+  timeoutMs: number;
+  pollMs?: number;
+}
+
+/**
+ * One freshness probe: a click for an ad of its own is POSTed to the collector, and the API is
+ * polled until that ad's count for the click's minute is 1. Returns the milliseconds from just
+ * before the POST to the first answer showing it, or null after the timeout.
+ */
+export async function probe(target: ProbeTarget, n: number): Promise<number | null> {
+  const adId = `${target.adPrefix}${n}`;
+  const sentAt = Date.now();
+  const minute = Math.floor(sentAt / MINUTE) * MINUTE;
+  const click = {
+    click_id: `${adId}-click`,
+    ad_id: adId,
+    click_timestamp: sentAt,
+    user_id: 'bench-probe',
+    ip: '192.0.2.1',
+    country: 'US',
+  };
+  const started = performance.now();
+  const posted = await fetch(`${target.collectorUrl}/v1/clicks`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(click),
+  });
+  await posted.arrayBuffer();
+  if (posted.status !== 202) throw new Error(`collector answered ${posted.status} to a probe`);
+  const url = `${target.apiUrl}/v1/ads/${adId}/aggregated_count?from=${minute}&to=${minute + MINUTE}`;
+  const deadline = started + target.timeoutMs;
+  while (performance.now() < deadline) {
+    const response = await fetch(url);
+    if (response.ok) {
+      const body = (await response.json()) as { count?: number };
+      if (body.count === 1) return performance.now() - started;
+    } else {
+      await response.arrayBuffer();
+    }
+    await sleep(target.pollMs ?? 50);
+  }
+  return null;
+}
+
+/**
+ * Sends one probe every `everyMs` until `signal` aborts, each awaited on its own so a slow one
+ * does not delay the next; resolves with every latency (null: never visible).
+ */
+export async function probeLoop(
+  target: ProbeTarget,
+  everyMs: number,
+  signal: AbortSignal,
+  firstN = 1,
+): Promise<Array<number | null>> {
+  const pending: Array<Promise<number | null>> = [];
+  let n = firstN;
+  while (!signal.aborted) {
+    pending.push(probe(target, n++).catch(() => null));
+    await sleep(everyMs);
+  }
+  return Promise.all(pending);
+}

@@ -1,0 +1,224 @@
+import { list, num, str } from './read.ts';
+import type { BenchPart, BenchReport, Figure, Peer } from './types.ts';
+
+/** SPEC C targets. */
+export const TARGETS = {
+  clicksPerSecond: 50_000,
+  speedVsBare: 0.8,
+  freshnessP99Ms: 2_000,
+  recomputeVsPeer: 1.25,
+  apiP99Ms: 10,
+  rssMb: 1_024,
+} as const;
+
+const fmt = (n: number): string =>
+  Math.abs(n) >= 100 ? Math.round(n).toLocaleString('en-US') : String(Number(n.toFixed(2)));
+
+/**
+ * A figure against its target: `met`, or `gap` with how far off in words; `not measured` when
+ * the value is missing (a failed or skipped part).
+ */
+export function judge(
+  part: BenchPart,
+  measure: string,
+  value: number | null,
+  unit: string,
+  comparator: '>=' | '<=',
+  targetValue: number,
+  note?: string,
+): Figure {
+  const base = { part, measure, value, unit, comparator, targetValue, ...(note ? { note } : {}) };
+  if (value === null) return { ...base, status: 'not measured' };
+  const met = comparator === '>=' ? value >= targetValue : value <= targetValue;
+  if (met) return { ...base, status: 'met' };
+  const gap =
+    comparator === '>='
+      ? `${fmt((value / targetValue) * 100)}% of the target; ${fmt(targetValue / Math.max(value, 1e-9))}× short`
+      : `${fmt(value / targetValue)}× over the target (${fmt(value - targetValue)} ${unit} too much)`;
+  return { ...base, status: 'gap', gap };
+}
+
+/** A figure SPEC C asks to report without a target (e.g. the batch view's Cassandra write rate). */
+export function reported(
+  part: BenchPart,
+  measure: string,
+  value: number | null,
+  unit: string,
+  note?: string,
+): Figure {
+  return {
+    part,
+    measure,
+    value,
+    unit,
+    comparator: null,
+    targetValue: null,
+    status: value === null ? 'not measured' : 'reported',
+    ...(note ? { note } : {}),
+  };
+}
+
+type Parts = Pick<BenchReport, 'layers' | 'e2e'>;
+
+/** Every SPEC C performance figure, from the layer reports and the end-to-end run. */
+export function specFigures(parts: Parts): Figure[] {
+  const speed = parts.layers.speed?.report ?? null;
+  const batch = parts.layers.batch?.report ?? null;
+  const api = parts.layers.api?.report ?? null;
+  const e2e = parts.e2e?.ok === false ? null : parts.e2e;
+  const figures: Figure[] = [];
+
+  const speedAds = num(speed, 'ads');
+  figures.push(
+    judge(
+      'speed',
+      'speed layer throughput (topic replay into Cassandra)',
+      num(speed, 'speedLayerRecordsPerSecond', 'speed.recordsPerSecond'),
+      'clicks/s',
+      '>=',
+      TARGETS.clicksPerSecond,
+      speedAds === null ? undefined : `${fmt(speedAds)} ads`,
+    ),
+    judge(
+      'speed',
+      'speed layer / bare kafkajs consumer read rate',
+      num(speed, 'speedLayerVsBare'),
+      'ratio',
+      '>=',
+      TARGETS.speedVsBare,
+    ),
+    judge(
+      'speed',
+      'speed layer peak RSS (topic replay)',
+      num(speed, 'speedLayerPeakRssMb'),
+      'MB',
+      '<=',
+      TARGETS.rssMb,
+    ),
+  );
+
+  const atRate = e2e
+    ? `at ${fmt(e2e.sustainedPerSecond)} records/s processed (asked ${fmt(e2e.targetRate)}/s)`
+    : undefined;
+  figures.push(
+    judge(
+      'e2e',
+      'end to end: sustained speed-layer rate while the generator runs',
+      e2e ? e2e.sustainedPerSecond : null,
+      'clicks/s',
+      '>=',
+      TARGETS.clicksPerSecond,
+      e2e ? `generator put ${fmt(e2e.producedPerSecond)} records/s on the topic` : undefined,
+    ),
+    reported(
+      'e2e',
+      'freshness p50 (produced → visible in the API)',
+      e2e?.freshness.p50Ms ?? null,
+      'ms',
+      atRate,
+    ),
+    judge(
+      'e2e',
+      'freshness p99 (produced → visible in the API)',
+      e2e?.freshness.p99Ms ?? null,
+      'ms',
+      '<=',
+      TARGETS.freshnessP99Ms,
+      e2e && e2e.freshness.missing > 0
+        ? `${e2e.freshness.missing} of ${e2e.freshness.probes} probes never became visible; ${atRate}`
+        : atRate,
+    ),
+    judge('e2e', 'speed-layer peak RSS over the run', e2e?.rss.peakMb ?? null, 'MB', '<=', TARGETS.rssMb),
+    judge(
+      'e2e',
+      'speed-layer RSS projected to one hour (slope of the second half)',
+      e2e?.rss.projectedHourMb ?? null,
+      'MB',
+      '<=',
+      TARGETS.rssMb,
+      e2e ? `slope ${fmt(e2e.rss.slopeMbPerMinute)} MB/min over ${fmt(e2e.durationSeconds)} s` : undefined,
+    ),
+  );
+
+  figures.push(
+    judge(
+      'batch',
+      'batch recompute time / bare DuckDB query time',
+      num(batch, 'recomputeVsPeerTime', 'recompute.vsPeerTime'),
+      'ratio',
+      '<=',
+      TARGETS.recomputeVsPeer,
+    ),
+    reported('batch', 'batch recompute rate', num(batch, 'recompute.clicksPerSecond'), 'clicks/s'),
+    reported('batch', 'batch view Cassandra write', num(batch, 'cassandra.rowsPerSecond'), 'rows/s'),
+  );
+
+  const scenarios = list(api, 'results');
+  if (scenarios.length === 0) {
+    figures.push(judge('api', 'API p99 (aggregated_count, popular_ads)', null, 'ms', '<=', TARGETS.apiP99Ms));
+  }
+  for (const s of scenarios) {
+    const rps = num(s, 'reqPerSec');
+    figures.push(
+      judge(
+        'api',
+        `API p99: ${str(s, 'scenario', 'name') ?? 'scenario'}`,
+        num(s, 'p99ms', 'p99Ms', 'latency.p99'),
+        'ms',
+        '<=',
+        TARGETS.apiP99Ms,
+        rps === null ? undefined : `${fmt(rps)} req/s`,
+      ),
+    );
+  }
+  return figures;
+}
+
+/** The peers measured beside our figures in the same run. */
+export function peers(parts: Parts): Peer[] {
+  const speed = parts.layers.speed?.report ?? null;
+  const batch = parts.layers.batch?.report ?? null;
+  const out: Peer[] = [];
+  const bare = num(speed, 'bareConsumerRecordsPerSecond');
+  const ours = num(speed, 'speedLayerRecordsPerSecond');
+  out.push({
+    part: 'speed',
+    peer: 'bare kafkajs consumer (eachBatch, counts only)',
+    value: bare,
+    unit: 'records/s',
+    ours: 'speed layer',
+    oursValue: ours,
+    ratio: bare && ours !== null ? ours / bare : null,
+    ratioMeaning: 'ours / peer rate',
+  });
+  const peerRate = num(batch, 'peer.clicksPerSecond');
+  const recompute = num(batch, 'recompute.clicksPerSecond');
+  out.push({
+    part: 'batch',
+    peer: 'one bare DuckDB query (same aggregates, same Parquet files)',
+    value: peerRate,
+    unit: 'clicks/s',
+    ours: 'batch recompute',
+    oursValue: recompute,
+    ratio: peerRate && recompute !== null ? recompute / peerRate : null,
+    ratioMeaning: 'ours / peer rate',
+  });
+  const writers = list(batch, 'writers');
+  const duck = writers.find((w) => w.kind === 'duckdb');
+  const pq = writers.find((w) => w.kind === 'parquetjs');
+  const pqRate = num(pq, 'rowsPerSecond');
+  const duckRate = num(duck, 'rowsPerSecond');
+  const pqBytes = num(pq, 'bytesPerRow');
+  const duckBytes = num(duck, 'bytesPerRow');
+  out.push({
+    part: 'batch',
+    peer: `parquetjs-lite writer${pqBytes === null ? '' : ` (${fmt(pqBytes)} B/row)`}`,
+    value: pqRate,
+    unit: 'rows/s',
+    ours: `DuckDB writer (archiver default)${duckBytes === null ? '' : `, ${fmt(duckBytes)} B/row`}`,
+    oursValue: duckRate,
+    ratio: pqRate && duckRate !== null ? duckRate / pqRate : null,
+    ratioMeaning: 'ours / peer rate',
+  });
+  return out;
+}

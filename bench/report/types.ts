@@ -1,0 +1,110 @@
+/** Which part of the benchmark produced a figure. */
+export type BenchPart = 'speed' | 'batch' | 'api' | 'e2e';
+
+/** The outcome of one layer benchmark (`npm run bench:<part>`) inside `npm run bench`. */
+export interface LayerRun {
+  /** Whether this `npm run bench` ran it; false: the report on disk is from an earlier run. */
+  ranThisRun: boolean;
+  ok: boolean;
+  seconds?: number;
+  /** Its JSON report as written (fields added later are kept as they are). */
+  report: Record<string, unknown> | null;
+  /** When the layer report says it was measured, if it says. */
+  measuredAt?: string;
+  error?: string;
+}
+
+/** One RSS sample of the speed-layer process. */
+export interface RssSample {
+  /** Seconds since the generator started. */
+  t: number;
+  rssMb: number;
+}
+
+/** Figures of the end-to-end run: generator → Kafka → speed layer → Cassandra → API. */
+export interface E2eResult {
+  /** Generator rate asked for, records/s. */
+  targetRate: number;
+  durationSeconds: number;
+  ads: number;
+  partitions: number;
+  via: 'kafka' | 'collector';
+  /** Records the generator put on the topic per second (topic end offsets over the run). */
+  producedPerSecond: number;
+  /** Records the speed layer processed per second over the run after warm-up (snapshot offsets). */
+  sustainedPerSecond: number;
+  /** Records not yet processed when the generator stopped, and how long draining them took. */
+  lagAtEnd: number;
+  drainSeconds: number | null;
+  freshness: {
+    probes: number;
+    /** Probes not visible in the API within the probe timeout. */
+    missing: number;
+    p50Ms: number | null;
+    p99Ms: number | null;
+    maxMs: number | null;
+  };
+  rss: {
+    samples: RssSample[];
+    peakMb: number;
+    /** Least-squares slope over the second half of the generator's run, MB per minute. */
+    slopeMbPerMinute: number;
+    /** Last sample plus the slope carried on to one hour of traffic. */
+    projectedHourMb: number;
+  };
+  /** Supervisor restarts of any service during the run (a crash is a finding). */
+  restarts: string[];
+}
+
+/** One figure of SPEC Part C next to its target. */
+export interface Figure {
+  part: BenchPart;
+  measure: string;
+  value: number | null;
+  unit: string;
+  /** `>=` or `<=` the target value; `null` for a figure reported without a target. */
+  comparator: '>=' | '<=' | null;
+  targetValue: number | null;
+  status: 'met' | 'gap' | 'not measured' | 'reported';
+  /** For a gap: how far off, in words. */
+  gap?: string;
+  note?: string;
+}
+
+/** A peer measured in the same run, next to what it is compared with. */
+export interface Peer {
+  part: BenchPart;
+  peer: string;
+  value: number | null;
+  unit: string;
+  ours: string;
+  oursValue: number | null;
+  /** How ours compares, as `ratioMeaning` says (e.g. ours / peer rate). */
+  ratio: number | null;
+  ratioMeaning: string;
+}
+
+export interface MachineInfo {
+  cpuModel: string;
+  cores: number;
+  memoryGiB: number;
+  node: string;
+  os: string;
+  loadAverage1m: number;
+  /** Service name → version or health detail. */
+  services: Record<string, string>;
+}
+
+/** reports/bench.json. */
+export interface BenchReport {
+  benchmark: 'adclick';
+  scale: 'quick' | 'full';
+  startedAt: string;
+  finishedAt: string;
+  totalSeconds: number;
+  machine: MachineInfo;
+  layers: Partial<Record<'speed' | 'batch' | 'api', LayerRun>>;
+  e2e: (E2eResult & { ok: boolean; error?: string }) | null;
+  figures: Figure[];
+  peers: Peer[];
+}

@@ -1,0 +1,173 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { judge, peers, specFigures, TARGETS } from '../../../bench/report/figures.ts';
+import { renderBenchMarkdown } from '../../../bench/report/markdown.ts';
+import type { BenchReport, E2eResult, LayerRun } from '../../../bench/report/types.ts';
+
+const e2eFixture = (): E2eResult => ({
+  targetRate: 50_000,
+  durationSeconds: 240,
+  ads: 2_000_000,
+  partitions: 12,
+  via: 'kafka',
+  producedPerSecond: 30_000,
+  sustainedPerSecond: 11_000,
+  lagAtEnd: 4_000_000,
+  drainSeconds: null,
+  freshness: { probes: 240, missing: 0, p50Ms: 700, p99Ms: 1800, maxMs: 2100 },
+  rss: {
+    samples: [
+      { t: 0, rssMb: 300 },
+      { t: 120, rssMb: 420 },
+      { t: 240, rssMb: 430 },
+    ],
+    peakMb: 430,
+    slopeMbPerMinute: 1.2,
+    projectedHourMb: 500,
+  },
+  restarts: [],
+});
+
+const fixture = (name: string): LayerRun => ({
+  ranThisRun: true,
+  ok: true,
+  seconds: 12,
+  report: JSON.parse(readFileSync(new URL(`./fixtures/${name}.json`, import.meta.url), 'utf8')),
+  measuredAt: '2026-11-24T18:00:00.000Z',
+});
+
+function report(overrides: Partial<BenchReport> = {}): BenchReport {
+  const layers = { speed: fixture('bench-speed'), batch: fixture('bench-batch'), api: fixture('bench-api') };
+  const e2e = { ok: true, ...e2eFixture() };
+  return {
+    benchmark: 'adclick',
+    scale: 'full',
+    startedAt: '2026-11-24T18:00:00.000Z',
+    finishedAt: '2026-11-24T18:30:00.000Z',
+    totalSeconds: 1800,
+    machine: {
+      cpuModel: 'AMD EPYC',
+      cores: 2,
+      memoryGiB: 23.5,
+      node: 'v20.20.2',
+      os: 'Linux 6',
+      loadAverage1m: 0.4,
+      services: { kafka: 'Kafka 3.9.2 (local)', cassandra: 'Cassandra 5.0.9 (local)' },
+    },
+    layers,
+    e2e,
+    figures: specFigures({ layers, e2e }),
+    peers: peers({ layers, e2e }),
+    ...overrides,
+  };
+}
+
+describe('judge: a figure against its target', () => {
+  it('meets an at-least target at or above it, else states how far short', () => {
+    expect(judge('speed', 'rate', 50_000, 'clicks/s', '>=', 50_000).status).toBe('met');
+    const gap = judge('speed', 'rate', 12_500, 'clicks/s', '>=', 50_000);
+    expect(gap.status).toBe('gap');
+    expect(gap.gap).toBe('25% of the target; 4× short');
+  });
+
+  it('meets an at-most target at or below it, else states how far over', () => {
+    expect(judge('api', 'p99', 10, 'ms', '<=', 10).status).toBe('met');
+    const gap = judge('api', 'p99', 39, 'ms', '<=', 10);
+    expect(gap).toMatchObject({ status: 'gap', gap: '3.9× over the target (29 ms too much)' });
+  });
+
+  it('says "not measured" when the figure is missing', () => {
+    expect(judge('e2e', 'p99', null, 'ms', '<=', 2000).status).toBe('not measured');
+  });
+});
+
+describe('SPEC C figures from the layer reports and the end-to-end run', () => {
+  const figures = report().figures;
+  const find = (text: string) => figures.find((f) => f.measure.includes(text));
+
+  it('reads each layer report, tolerating fields it does not know', () => {
+    expect(find('speed layer throughput')).toMatchObject({
+      value: 12_199,
+      status: 'gap',
+      targetValue: 50_000,
+    });
+    expect(find('bare kafkajs')).toMatchObject({
+      value: 0.036,
+      status: 'gap',
+      targetValue: TARGETS.speedVsBare,
+    });
+    expect(find('peak RSS (topic replay)')).toMatchObject({ value: 635, status: 'met' });
+    expect(find('bare DuckDB')).toMatchObject({ value: 36.558, status: 'gap', targetValue: 1.25 });
+    expect(find('Cassandra write')).toMatchObject({ value: 8129, status: 'reported', targetValue: null });
+  });
+
+  it('gives every API scenario its own row against the 10 ms p99', () => {
+    const api = figures.filter((f) => f.part === 'api');
+    expect(api.map((f) => [f.value, f.status])).toEqual([
+      [9, 'met'],
+      [1417, 'gap'],
+    ]);
+  });
+
+  it('takes freshness and RSS from the end-to-end run', () => {
+    expect(find('freshness p99')).toMatchObject({ value: 1800, status: 'met', targetValue: 2000 });
+    expect(find('freshness p50')).toMatchObject({ value: 700, status: 'reported' });
+    expect(find('sustained')).toMatchObject({ value: 11_000, status: 'gap' });
+    expect(find('projected to one hour')).toMatchObject({ value: 500, status: 'met' });
+  });
+
+  it('marks every figure of a missing part "not measured"', () => {
+    const none = specFigures({ layers: {}, e2e: null });
+    expect(none.length).toBeGreaterThan(8);
+    expect(none.every((f) => f.status === 'not measured')).toBe(true);
+  });
+
+  it('lists the peers with ours / peer ratios', () => {
+    const p = report().peers;
+    expect(p.map((x) => x.peer)).toEqual([
+      'bare kafkajs consumer (eachBatch, counts only)',
+      'one bare DuckDB query (same aggregates, same Parquet files)',
+      'parquetjs-lite writer (32.2 B/row)',
+    ]);
+    expect(p[0]!.ratio).toBeCloseTo(12_199 / 338_373, 6);
+    expect(p[2]!.ratio).toBeCloseTo(153_940 / 21_894, 6);
+  });
+});
+
+describe('BENCH.md', () => {
+  it('puts each figure next to its target with met or the gap, and escapes table cells', () => {
+    const md = renderBenchMarkdown(report());
+    expect(md).toMatch(/^# adclick benchmark\n/);
+    expect(md).toContain('| CPU | AMD EPYC, 2 cores |');
+    expect(md).toContain('| kafka | Kafka 3.9.2 (local) |');
+    expect(md).toContain(
+      '| speed | speed layer throughput (topic replay into Cassandra) | 12,199 clicks/s | ≥ 50,000 clicks/s | **gap**: 24.4% of the target; 4.1× short | 2,000,000 ads |',
+    );
+    expect(md).toContain(
+      '| e2e | freshness p99 (produced → visible in the API) | 1,800 ms | ≤ 2,000 ms | met |',
+    );
+    expect(md).toContain('API p99: popular_ads N=100 \\| across the boundary');
+    expect(md).toContain('| bare kafkajs consumer (eachBatch, counts only) | 338,373 records/s |');
+    expect(md).toMatch(/Targets: \d+ met, \d+ with a gap, 0 not measured\./);
+  });
+
+  it('says so in its title when it is a quick run, and names failed parts', () => {
+    const failed: LayerRun = {
+      ranThisRun: true,
+      ok: false,
+      report: null,
+      error: 'bench:batch exited with 1',
+    };
+    const md = renderBenchMarkdown(report({ scale: 'quick', layers: { ...report().layers, batch: failed } }));
+    expect(md.split('\n')[0]).toContain('QUICK RUN');
+    expect(md).toContain('**failed** in this run: bench:batch exited with 1');
+  });
+
+  it('says which layer figures come from an earlier run', () => {
+    const old = { ...fixture('bench-api'), ranThisRun: false };
+    const md = renderBenchMarkdown(report({ layers: { ...report().layers, api: old } }));
+    expect(md).toContain(
+      '| api (`npm run bench:api`) | not run; figures from the report on disk | 2026-11-24T18:00:00.000Z |',
+    );
+  });
+});

@@ -1,14 +1,20 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { MinuteCount, TopList } from '../../shared/aggregate-store/types.ts';
 import { HOUR_MS } from '../../shared/aggregation/time.ts';
 import { closeDuckDb, type DuckDbSession, duckDbError, openDuckDb } from '../duckdb/duckdb.ts';
 import {
+  adIdsQuery,
+  adsSql,
   cellsSql,
-  clicksSql,
   copyAggMinuteSql,
   copyAggTopSql,
-  hourCellsQuery,
-  topsSql,
+  createTopsSql,
+  dropTablesSql,
+  hourTotalsQuery,
+  slicesQuery,
+  windowCellsQuery,
 } from './recompute-sql.ts';
+import { firstWindowMinute, slidingTopLists, type WindowCells } from './sliding-top-n.ts';
 import type { HourAggregates, HourComputeInput, RecomputeEngine } from './types.ts';
 
 export interface DuckDbRecomputeEngineOptions {
@@ -20,7 +26,10 @@ export interface DuckDbRecomputeEngineOptions {
 
 /**
  * Recomputes an hour with DuckDB over local Parquet files (no httpfs: the caller stages the
- * objects). One engine runs one hour at a time; a worker process holds one engine per concurrent job.
+ * objects). DuckDB reads the files once, deduplicating and counting per minute in one statement;
+ * the cells come back to Node as numbers, and the sliding top-N lists are ranked there
+ * (`sliding-top-n.ts`). One engine runs one hour at a time; a worker process holds one engine per
+ * concurrent job.
  */
 export class DuckDbRecomputeEngine implements RecomputeEngine {
   private session: Promise<DuckDbSession> | undefined;
@@ -34,62 +43,41 @@ export class DuckDbRecomputeEngine implements RecomputeEngine {
     try {
       this.session ??= openDuckDb(this.options);
       const { connection } = await this.session;
-      const needPrevious = Math.max(...input.definition.windowsMinutes) > 1;
+      const { hour, definition } = input;
+      const stagesMs: Record<string, number> = {};
+      let last = performance.now();
+      const stage = (name: string) => {
+        const now = performance.now();
+        stagesMs[name] = Math.round(now - last);
+        last = now;
+      };
+      const needPrevious = Math.max(...definition.windowsMinutes) > 1;
       const files = needPrevious ? [...input.previousHourFiles, ...input.hourFiles] : [...input.hourFiles];
-      await connection.run(clicksSql({ hour: input.hour, files }));
-      await connection.run(cellsSql(input.definition));
-      await connection.run(topsSql(input.hour, input.definition));
+      await connection.run(cellsSql({ hour, files, definition }));
+      const [rawRows, clicks] = (await connection.runAndReadAll(hourTotalsQuery(hour))).getRows()[0] as [
+        number,
+        number,
+      ];
+      stage('dedup + cells (one statement)');
 
-      const from = input.hour;
-      const to = input.hour + HOUR_MS;
-      const totals = await connection.runAndReadAll(
-        `SELECT coalesce(sum(copies), 0)::DOUBLE, count(*)::DOUBLE FROM clicks
-         WHERE click_timestamp >= make_timestamp(${from * 1000}::BIGINT)
-           AND click_timestamp < make_timestamp(${to * 1000}::BIGINT)`,
-      );
-      const [rawRows, clicks] = totals.getRows()[0] as [number, number];
+      const from = firstWindowMinute(hour, definition);
+      const windowCells = await readWindowCells(connection, from);
+      const cells = hourCells(windowCells, hour);
+      stage('read cells into Node');
+      const topLists = slidingTopLists(windowCells, hour, definition);
+      stage('top-N lists');
 
-      const cellRows = (await connection.runAndReadAll(hourCellsQuery(input.hour))).getRows();
-      const cells: MinuteCount[] = cellRows.map(([adId, slice, minute, count]) => ({
-        adId: adId as string,
-        slice: slice as string,
-        minute: minute as number,
-        count: count as number,
-      }));
-
-      const topRows = (
-        await connection.runAndReadAll(
-          `SELECT window_minutes::INTEGER, end_minute::DOUBLE, slice, ad_id, clicks::INTEGER FROM tops
-           ORDER BY window_minutes, end_minute, slice, rank`,
-        )
-      ).getRows();
-      const topLists: TopList[] = [];
-      let current: TopList | undefined;
-      for (const [windowMinutes, endMinute, slice, adId, count] of topRows) {
-        if (
-          current === undefined ||
-          current.windowMinutes !== windowMinutes ||
-          current.endMinute !== endMinute ||
-          current.slice !== slice
-        ) {
-          current = {
-            windowMinutes: windowMinutes as number,
-            endMinute: endMinute as number,
-            slice: slice as string,
-            ads: [],
-          };
-          topLists.push(current);
-        }
-        current.ads.push({ adId: adId as string, count: count as number });
+      if (input.aggMinuteFile !== undefined) {
+        await connection.run(copyAggMinuteSql(hour, input.aggMinuteFile));
+        stage('agg/minute Parquet');
       }
-
-      if (input.aggMinuteFile !== undefined)
-        await connection.run(copyAggMinuteSql(input.hour, input.aggMinuteFile));
-      if (input.aggTopFile !== undefined) await connection.run(copyAggTopSql(input.aggTopFile));
-      await connection.run(
-        'DROP TABLE IF EXISTS clicks; DROP TABLE IF EXISTS cells; DROP TABLE IF EXISTS tops',
-      );
-      return { hour: input.hour, rawRows, clicks, cells, topLists };
+      if (input.aggTopFile !== undefined) {
+        await appendTops(connection, topLists);
+        await connection.run(copyAggTopSql(input.aggTopFile));
+        stage('agg/top Parquet');
+      }
+      await connection.run(dropTablesSql);
+      return { hour, rawRows, clicks, cells, topLists, stagesMs };
     } catch (error) {
       throw duckDbError(error, `recomputing hour ${new Date(input.hour).toISOString()}`);
     } finally {
@@ -102,4 +90,68 @@ export class DuckDbRecomputeEngine implements RecomputeEngine {
     this.session = undefined;
     if (session !== undefined) closeDuckDb(await session.catch(() => undefined));
   }
+}
+
+/** The cells from `fromMinute` on, as columns; ad ids and slices as indices into two small lists. */
+async function readWindowCells(connection: DuckDBConnection, fromMinute: number): Promise<WindowCells> {
+  await connection.run(adsSql(fromMinute));
+  const adIds = (await connection.runAndReadAll(adIdsQuery)).getColumnsJS()[0] as string[] | undefined;
+  const slices = (await connection.runAndReadAll(slicesQuery(fromMinute))).getColumnsJS()[0] as
+    | string[]
+    | undefined;
+  if (adIds === undefined || slices === undefined || slices.length === 0) {
+    return {
+      adIds: [],
+      slices: [],
+      slice: new Int32Array(),
+      ad: new Int32Array(),
+      minute: new Float64Array(),
+      count: new Float64Array(),
+    };
+  }
+  const columns = (await connection.runAndReadAll(windowCellsQuery(fromMinute, slices))).getColumnsJS();
+  const [s, ad, minute, count] = columns as [number[], number[], number[], number[]];
+  return {
+    adIds,
+    slices,
+    slice: Int32Array.from(s),
+    ad: Int32Array.from(ad),
+    minute: Float64Array.from(minute),
+    count: Float64Array.from(count),
+  };
+}
+
+/** The cells of `[hour, hour + 1 h)`: the hour's share of the batch view. */
+function hourCells(cells: WindowCells, hour: number): MinuteCount[] {
+  const out: MinuteCount[] = [];
+  const end = hour + HOUR_MS;
+  for (let i = 0; i < cells.minute.length; i++) {
+    const minute = cells.minute[i]!;
+    if (minute < hour || minute >= end) continue;
+    out.push({
+      adId: cells.adIds[cells.ad[i]!]!,
+      slice: cells.slices[cells.slice[i]!]!,
+      minute,
+      count: cells.count[i]!,
+    });
+  }
+  return out;
+}
+
+/** Loads the ranked lists into the `tops` table (for `agg/top`) through DuckDB's appender. */
+async function appendTops(connection: DuckDBConnection, topLists: readonly TopList[]): Promise<void> {
+  await connection.run(createTopsSql);
+  const appender = await connection.createAppender('tops');
+  for (const list of topLists) {
+    for (const [i, entry] of list.ads.entries()) {
+      appender.appendInteger(list.windowMinutes);
+      appender.appendVarchar(list.slice);
+      appender.appendBigInt(BigInt(list.endMinute));
+      appender.appendBigInt(BigInt(i + 1));
+      appender.appendVarchar(entry.adId);
+      appender.appendBigInt(BigInt(entry.count));
+      appender.endRow();
+    }
+  }
+  appender.closeSync();
 }

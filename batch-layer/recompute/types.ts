@@ -30,6 +30,8 @@ export interface HourAggregates {
   cells: MinuteCount[];
   /** Top-N lists of every configured window whose end minute is in `(hour, hour + 1 h]`. */
   topLists: TopList[];
+  /** Wall time of each step of the compute, in ms (for metrics and the benchmark). */
+  stagesMs?: Record<string, number>;
 }
 
 /** Computes one hour's aggregates from local raw Parquet files. */

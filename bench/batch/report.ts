@@ -21,7 +21,7 @@ export interface BatchReport {
     clicksPerSecond: number;
     cells: number;
     topLists: number;
-    /** The engine's statements timed one by one in a separate run. */
+    /** The engine's own steps, timed inside the best recompute round. */
     stagesSeconds: Record<string, number>;
   };
   recomputeVsPeerTime: number;
@@ -73,7 +73,7 @@ export function writeReports(dir: string, report: BatchReport): void {
     `| batch view write to Cassandra (CassandraBatchViewStore.writeHourVersion) | ${int(r.cassandra.rowsPerSecond)} rows/s (${int(r.cassandra.rows)} rows in ${r.cassandra.seconds} s) | reported |`,
     '',
     `Peer and recompute agree on the cells: ${sameCells ? 'yes' : `NO (peer ${r.peer.cells} cells / ${r.peer.clicks} clicks, recompute ${r.recompute.cells} / ${r.distinctClicks})`}.`,
-    'Where the recompute spends its time (its own statements, timed one by one in a separate run):',
+    'Where the recompute spends its time (its own steps, timed inside the best round):',
     '',
     '| stage | seconds |',
     '| --- | --- |',

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Client } from 'cassandra-driver';
 import type { BatchViewStore, SpeedViewStore } from '../shared/aggregate-store/types.ts';
 import { definitionFrom } from '../shared/aggregation/definition.ts';
+import { MINUTE_MS } from '../shared/aggregation/time.ts';
 import type { AdclickConfig } from '../shared/config/types.ts';
 import type { Logger } from '../shared/logger/logger.ts';
 import { METRICS_PORT_OFFSETS } from '../shared/metrics/metrics.ts';
@@ -11,6 +12,8 @@ import { ApiMetrics } from './api/api-metrics.ts';
 import { ApiServer } from './api/api-server.ts';
 import { scrapeMetrics } from './api/pipeline-health.ts';
 import { loadDashboardAssets } from './dashboard/assets.ts';
+import { CachedBatchView } from './merge/cached-batch-view.ts';
+import { CachedSpeedView } from './merge/cached-speed-view.ts';
 import { MergedView } from './merge/merged-view.ts';
 import { CassandraReconciliationReportStore } from './reconciliation/cassandra-report-store.ts';
 import { DuckDbLakeEvidence } from './reconciliation/duckdb-lake-evidence.ts';
@@ -60,10 +63,7 @@ export function createServingLayer(config: AdclickConfig, stores: ServingStores,
   const base = config.ports.metrics;
   return new ApiServer(
     {
-      merged: new MergedView(
-        { speed: stores.speed, batch: stores.batch },
-        { topN: definition.topN, watermarkCacheMs: 1000 },
-      ),
+      merged: cachedMergedView(config, stores),
       access: new AccessControl(config.apiTokens),
       definition,
       reports: new CassandraReconciliationReportStore(stores.cassandra, config.cassandra.keyspace),
@@ -77,5 +77,40 @@ export function createServingLayer(config: AdclickConfig, stores: ServingStores,
       dashboard: loadDashboardAssets(),
     },
     { host: config.bindHost, port: config.ports.api },
+  );
+}
+
+/** How long a closed speed minute, or a `popular` answer over closed minutes, is reused. */
+export const SPEED_CACHE_TTL_MS = 5000;
+/** How long the batch view's hour → version pointers are reused: the staleness after a re-publish. */
+export const BATCH_POINTER_TTL_MS = 1000;
+
+/**
+ * The merged view the API reads, with its caches: published batch hours by version (re-read of the
+ * hour → version pointers once a second), closed speed minutes briefly, and whole `popular`
+ * answers over closed windows. A minute counts as closed once the speed layer's watermark has
+ * surely passed it: allowed lateness plus the idle timeout (after which an idle partition's
+ * watermark follows the clock) plus a minute's margin for its flush.
+ */
+export function cachedMergedView(
+  config: AdclickConfig,
+  stores: Pick<ServingStores, 'speed' | 'batch'>,
+  options: { now?: () => number } = {},
+): MergedView {
+  const { allowedLatenessMs, idleTimeoutMs, topN } = config.aggregation;
+  const now = options.now === undefined ? {} : { now: options.now };
+  const speed = new CachedSpeedView(stores.speed, {
+    closedAfterMs: allowedLatenessMs + idleTimeoutMs + MINUTE_MS,
+    ttlMs: SPEED_CACHE_TTL_MS,
+    ...now,
+  });
+  const batch = new CachedBatchView(stores.batch, { pointerTtlMs: BATCH_POINTER_TTL_MS, ...now });
+  return new MergedView(
+    { speed, batch },
+    {
+      topN,
+      watermarkCacheMs: 1000,
+      popularCache: { ttlMs: SPEED_CACHE_TTL_MS, closedBefore: () => speed.closedBefore(), ...now },
+    },
   );
 }

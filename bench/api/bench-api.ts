@@ -4,6 +4,9 @@
  * shared generator (speed view for every minute, batch view for the first hour, watermark after
  * it), runs `adclick serve` on it as its own process, loads it with autocannon, and writes
  * reports/bench-api.json and reports/bench-api.md.
+ *
+ * Options (scale): --clicks=60000 --ads=20000 --duration=10 (s per scenario) --connections=8
+ * --warmup=2 (s of the same requests before each measured run; 0 measures cold caches).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -31,6 +34,7 @@ const CLICKS = Number(args.get('clicks') ?? 60_000);
 const ADS = Number(args.get('ads') ?? 20_000);
 const DURATION_S = Number(args.get('duration') ?? 10);
 const CONNECTIONS = Number(args.get('connections') ?? 8);
+const WARMUP_S = Number(args.get('warmup') ?? 2);
 const root = join(import.meta.dirname, '..', '..');
 
 interface Scenario {
@@ -92,6 +96,7 @@ async function main() {
 
     const busy = recount.top(120, 'all', end, 200).map((a) => a.adId);
     const from = boundary - 30 * MINUTE;
+    const live = Math.floor(Date.now() / MINUTE) * MINUTE + MINUTE;
     const scenarios: Scenario[] = [
       {
         name: 'aggregated_count, 60-minute range across the boundary',
@@ -105,18 +110,26 @@ async function main() {
         name: 'popular_ads N=100, window 60, across the boundary (per-ad sums of 60 minutes)',
         paths: [`/v1/ads/popular_ads?count=100&window=60&end=${boundary + 30 * MINUTE}`],
       },
+      // Ranges ending now: their open minutes are never cached, so each request reads the speed view.
+      {
+        name: 'aggregated_count, last 60 minutes (open minutes read live)',
+        paths: busy.map((ad) => `/v1/ads/${ad}/aggregated_count?from=${live - HOUR}&to=${live}`),
+      },
+      {
+        name: 'popular_ads N=100, window 60, ending now (read live)',
+        paths: ['/v1/ads/popular_ads?count=100&window=60'],
+      },
     ];
     const results = [];
     for (const s of scenarios) {
       let i = 0;
-      // one warm-up second so prepared statements and connections exist
-      await autocannon({ url, connections: 4, duration: 1 });
-      const r = await autocannon({
-        url,
-        connections: CONNECTIONS,
-        duration: DURATION_S,
-        requests: [{ setupRequest: (req) => ({ ...req, path: s.paths[i++ % s.paths.length]! }) }],
-      });
+      const requests = [
+        { setupRequest: (req: object) => ({ ...req, path: s.paths[i++ % s.paths.length]! }) },
+      ];
+      // A warm-up on the same requests, so prepared statements, connections and the serving
+      // layer's caches are as under steady load; `warmup=0` measures from cold.
+      if (WARMUP_S > 0) await autocannon({ url, connections: 4, duration: WARMUP_S, requests });
+      const r = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_S, requests });
       const row = {
         scenario: s.name,
         requests: r.requests.total,
@@ -142,6 +155,7 @@ async function main() {
       load: {
         connections: CONNECTIONS,
         durationSeconds: DURATION_S,
+        warmupSeconds: WARMUP_S,
         tool: 'autocannon',
         serverProcess: 'adclick serve',
       },
@@ -162,7 +176,7 @@ function markdown(r: {
   at: string;
   machine: { cpus: number; loadAverage1m: number };
   workload: { clicks: number; ads: number; cellsPerView: number };
-  load: { connections: number; durationSeconds: number };
+  load: { connections: number; durationSeconds: number; warmupSeconds: number };
   results: Array<{
     scenario: string;
     reqPerSec: number;
@@ -176,7 +190,8 @@ function markdown(r: {
     '# Query API benchmark',
     '',
     `${r.at}. ${r.workload.clicks} clicks over ${r.workload.ads} ads (${r.workload.cellsPerView} cells per view) in Cassandra; ` +
-      `\`adclick serve\` as its own process; autocannon with ${r.load.connections} connections for ${r.load.durationSeconds} s per scenario, on the same machine.`,
+      `\`adclick serve\` as its own process; autocannon with ${r.load.connections} connections for ${r.load.durationSeconds} s per scenario ` +
+      `after ${r.load.warmupSeconds} s of the same requests (the serving layer's caches warm), on the same machine.`,
     '',
     `Load average (1 min) at the end: ${r.machine.loadAverage1m.toFixed(1)} on ${r.machine.cpus} cores — other work on the machine shows up in these figures.`,
     '',

@@ -3,6 +3,7 @@ import { MINUTE_MS, minutesIn } from '../../shared/aggregation/time.ts';
 import { type AdCount, entriesOf, topN } from '../../shared/aggregation/top-n.ts';
 import { mapLimit } from '../../shared/async/map-limit.ts';
 import { AdclickError, ErrorCodes } from '../../shared/errors/errors.ts';
+import { ReadCache } from './read-cache.ts';
 import { boundaryOf, sourceOf, splitRange } from './split.ts';
 import type { AnswerSource, MergeOptions, MergeSources, RangePart } from './types.ts';
 
@@ -35,6 +36,8 @@ export class MergedView {
   readonly #concurrency: number;
   readonly #watermarkCacheMs: number;
   #cached: { at: number; value: Promise<number | undefined> } | undefined;
+  readonly #popularCache: MergeOptions['popularCache'];
+  readonly #answers: ReadCache<Omit<PopularAnswer, 'source'>> | undefined;
 
   constructor(sources: MergeSources, options: MergeOptions) {
     if (!Number.isInteger(options.topN) || options.topN < 1) {
@@ -44,6 +47,11 @@ export class MergedView {
     this.#topN = options.topN;
     this.#concurrency = options.readConcurrency ?? 16;
     this.#watermarkCacheMs = options.watermarkCacheMs ?? 0;
+    this.#popularCache = options.popularCache;
+    if (options.popularCache !== undefined) {
+      const { maxEntries = 1000, now } = options.popularCache;
+      this.#answers = new ReadCache({ maxWeight: maxEntries, ...(now === undefined ? {} : { now }) });
+    }
   }
 
   /** The current boundary: minutes before it are served by the batch view. */
@@ -112,9 +120,48 @@ export class MergedView {
     const from = endMinute - windowMinutes * MINUTE_MS;
     const parts = splitRange(from, endMinute, boundary);
     const source = sourceOf(parts, boundary);
+    const key =
+      adFilter === undefined ? await this.#answerKey(slice, windowMinutes, endMinute, parts) : undefined;
+    if (key === undefined)
+      return { ...(await this.#rank(parts, slice, windowMinutes, endMinute, n, adFilter)), source };
+    // The whole ranking is kept, so a smaller `count` is a prefix of the same answer.
+    const ranked = await this.#answers!.get(key, this.#popularCache!.ttlMs, async () => ({
+      value: await this.#rank(parts, slice, windowMinutes, endMinute, this.#topN),
+      weight: 1,
+    }));
+    return { ads: ranked.ads.slice(0, n), method: ranked.method, source };
+  }
+
+  /** The answer cache's key, or `undefined` when this answer may not be cached. */
+  async #answerKey(
+    slice: string,
+    windowMinutes: number,
+    endMinute: number,
+    parts: readonly RangePart[],
+  ): Promise<string | undefined> {
+    const cache = this.#popularCache;
+    if (cache === undefined || endMinute > cache.closedBefore()) return undefined;
+    const batch = parts.find((p) => p.view === 'batch');
+    let versions = '';
+    if (batch !== undefined) {
+      if (this.#sources.batch.versionTag === undefined) return undefined;
+      versions = await this.#sources.batch.versionTag(batch.from, batch.to);
+    }
+    const cut = parts.map((p) => `${p.view}:${p.from}-${p.to}`).join(',');
+    return `${slice}|${windowMinutes}|${endMinute}|${cut}|${versions}`;
+  }
+
+  async #rank(
+    parts: readonly RangePart[],
+    slice: string,
+    windowMinutes: number,
+    endMinute: number,
+    n: number,
+    adFilter?: (adId: string) => boolean,
+  ): Promise<Omit<PopularAnswer, 'source'>> {
     if (parts.length === 1 && adFilter === undefined) {
       const stored = await this.#view(parts[0]!).topList(windowMinutes, slice, endMinute);
-      if (stored !== undefined) return { ads: stored.ads.slice(0, n), source, method: 'stored' };
+      if (stored !== undefined) return { ads: stored.ads.slice(0, n), method: 'stored' };
     }
     const totals = new Map<string, number>();
     for (const part of parts) {
@@ -128,7 +175,7 @@ export class MergedView {
         }
       }
     }
-    return { ads: topN(entriesOf(totals), n), source, method: 'summed' };
+    return { ads: topN(entriesOf(totals), n), method: 'summed' };
   }
 
   #view(part: RangePart): ViewReader {

@@ -4,6 +4,11 @@ import type { ViewReader } from '../../shared/aggregate-store/types.ts';
 export interface BatchReader extends ViewReader {
   /** End (exclusive, epoch ms) of the newest contiguous recomputed range; `undefined` before any. */
   watermark(): Promise<number | undefined>;
+  /**
+   * Optional: a string that changes whenever the published version of an hour touching
+   * `[fromMinute, toMinute)` does. With it, merged answers over batch minutes can be cached safely.
+   */
+  versionTag?(fromMinute: number, toMinute: number): Promise<string>;
 }
 
 /** The two views the serving layer merges. */
@@ -34,6 +39,20 @@ export interface MergeOptions {
    * still holds them; it saves one Cassandra read per request under load.
    */
   watermarkCacheMs?: number;
+  /**
+   * Reuse of whole `popular` answers (default none). An answer is kept only when its window has
+   * ended before `closedBefore()` (so its speed minutes no longer change) and the batch reader has
+   * a `versionTag`; the key holds the boundary and the batch versions, so a re-published hour or a
+   * moved watermark is a new key. Scoped callers (an `adFilter`) are never served from it.
+   */
+  popularCache?: {
+    ttlMs: number;
+    /** First minute whose speed cells may still change. */
+    closedBefore: () => number;
+    /** Answers kept at most (default 1000). */
+    maxEntries?: number;
+    now?: () => number;
+  };
 }
 
 /** A half-open minute range `[from, to)` and the view that serves it. */

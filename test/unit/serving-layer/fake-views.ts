@@ -19,6 +19,8 @@ export class FakeView implements BatchReader, ReconcileBatchReader {
   topLists = new Map<string, TopList>();
   wm: number | undefined;
   hours = new Set<number>();
+  /** Published version per hour (`publishedHours` says 1 for an hour not listed here). */
+  versions = new Map<number, number>();
   calls: string[] = [];
 
   set(adId: string, slice: string, minute: number, count: number): this {
@@ -57,8 +59,11 @@ export class FakeView implements BatchReader, ReconcileBatchReader {
     return this.wm;
   }
 
-  async publishedHours(fromHour: number, toHour: number): Promise<Array<{ hour: number }>> {
-    return [...this.hours].filter((h) => h >= fromHour && h < toHour).map((hour) => ({ hour }));
+  async publishedHours(fromHour: number, toHour: number): Promise<Array<{ hour: number; version: number }>> {
+    this.calls.push(`publishedHours ${fromHour} ${toHour}`);
+    return [...this.hours]
+      .filter((h) => h >= fromHour && h < toHour)
+      .map((hour) => ({ hour, version: this.versions.get(hour) ?? 1 }));
   }
 
   #slice(slice: string, minute: number): AdCount[] {

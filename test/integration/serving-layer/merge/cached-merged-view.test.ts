@@ -47,7 +47,12 @@ async function views() {
 /** A clock the caches read, moved by the tests. */
 function clock(start: number) {
   let t = start;
-  return { now: () => t, advance: (ms: number) => void (t += ms) };
+  return {
+    now: () => t,
+    advance: (ms: number) => {
+      t += ms;
+    },
+  };
 }
 
 beforeAll(async () => {

@@ -10,7 +10,12 @@ const m = (i: number) => H0 + i * MINUTE_MS;
 
 function clock(start: number) {
   let t = start;
-  return { now: () => t, advance: (ms: number) => void (t += ms) };
+  return {
+    now: () => t,
+    advance: (ms: number) => {
+      t += ms;
+    },
+  };
 }
 
 /** A batch view with hours 10:00 and 11:00 published (version 1), cells in both. */

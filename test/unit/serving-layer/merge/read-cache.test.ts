@@ -3,7 +3,12 @@ import { ReadCache } from '../../../../serving-layer/merge/read-cache.ts';
 
 function clock() {
   let t = 1_000;
-  return { now: () => t, advance: (ms: number) => void (t += ms) };
+  return {
+    now: () => t,
+    advance: (ms: number) => {
+      t += ms;
+    },
+  };
 }
 
 describe('ReadCache', () => {

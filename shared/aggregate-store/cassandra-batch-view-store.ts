@@ -8,7 +8,7 @@ import { writeConcurrently } from '../cassandra/write-concurrently.ts';
 import type { AdclickConfig } from '../config/types.ts';
 import { AdclickError, ErrorCodes } from '../errors/errors.ts';
 import type { Logger } from '../logger/logger.ts';
-import { readMinuteCells, topListOfRow } from './read-minute-cells.ts';
+import { batchMinuteCells, readMinuteCells, topListOfRow } from './read-minute-cells.ts';
 import type { BatchViewStore, MinuteCount, PublishedHour, TopList } from './types.ts';
 
 const Q = {
@@ -238,6 +238,10 @@ export class CassandraBatchViewStore implements BatchViewStore {
     } catch (error) {
       throw translateCassandraError(error, { operation: 'read of a batch top list' });
     }
+  }
+
+  minuteCells(minute: number): Promise<MinuteCount[]> {
+    return batchMinuteCells(this.#started(), this, minute);
   }
 
   /** Published version of every hour in `[fromHour, toHour)` that has one. */

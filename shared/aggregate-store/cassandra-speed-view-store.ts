@@ -8,7 +8,7 @@ import { writeConcurrently } from '../cassandra/write-concurrently.ts';
 import type { AdclickConfig } from '../config/types.ts';
 import { AdclickError, ErrorCodes } from '../errors/errors.ts';
 import type { Logger } from '../logger/logger.ts';
-import { readMinuteCells, topListOfRow } from './read-minute-cells.ts';
+import { readMinuteCells, speedMinuteCells, topListOfRow } from './read-minute-cells.ts';
 import type { ClosedMinute, MinuteCount, SpeedViewStore, TopList } from './types.ts';
 
 const Q = {
@@ -198,6 +198,10 @@ export class CassandraSpeedViewStore implements SpeedViewStore {
     } catch (error) {
       throw translateCassandraError(error, { operation: 'read of a top list' });
     }
+  }
+
+  minuteCells(minute: number): Promise<MinuteCount[]> {
+    return speedMinuteCells(this.#started(), minute);
   }
 
   #started(): Client {

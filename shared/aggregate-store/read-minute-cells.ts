@@ -1,6 +1,7 @@
-import type { Client, types } from 'cassandra-driver';
+import { type Client, types } from 'cassandra-driver';
+import { HOUR_MS, hourOf } from '../aggregation/time.ts';
 import { translateCassandraError } from '../cassandra/errors.ts';
-import type { MinuteCount, TopList } from './types.ts';
+import type { BatchViewStore, MinuteCount, TopList } from './types.ts';
 
 /**
  * Reads one ad's cells from several hour partitions at once (one prepared `query` per entry of
@@ -39,4 +40,53 @@ export function topListOfRow(
   const ids = (row.ad_ids as string[] | null) ?? [];
   const counts = (row.counts as types.Long[] | null) ?? [];
   return { ...key, ads: ids.map((adId, i) => ({ adId, count: Number(counts[i]) })) };
+}
+
+const MINUTE_CELLS = {
+  speed: 'SELECT slice, ad_id, count FROM speed_slice_minute_counts WHERE minute = ?',
+  batch:
+    'SELECT slice, ad_id, count FROM batch_slice_minute_counts WHERE minute = ? AND version = ? ALLOW FILTERING',
+} as const;
+
+/**
+ * Every cell of one minute across all slices of the speed view, in one (paged) query through the
+ * `minute` index of migration 031.
+ */
+export function speedMinuteCells(client: Client, minute: number): Promise<MinuteCount[]> {
+  return readAcrossSlices(client, MINUTE_CELLS.speed, [new Date(minute)], minute, 'read of a speed minute');
+}
+
+/**
+ * Every cell of one minute across all slices of the batch view, from the hour version that is
+ * published (none when the hour is not), like every other batch read.
+ */
+export async function batchMinuteCells(
+  client: Client,
+  store: Pick<BatchViewStore, 'publishedHours'>,
+  minute: number,
+): Promise<MinuteCount[]> {
+  const hour = hourOf(minute);
+  const published = (await store.publishedHours(hour, hour + HOUR_MS)).find((p) => p.hour === hour);
+  if (published === undefined) return [];
+  const params = [new Date(minute), types.Long.fromNumber(published.version)];
+  return readAcrossSlices(client, MINUTE_CELLS.batch, params, minute, 'read of a batch minute');
+}
+
+async function readAcrossSlices(
+  client: Client,
+  query: string,
+  params: unknown[],
+  minute: number,
+  operation: string,
+): Promise<MinuteCount[]> {
+  const out: MinuteCount[] = [];
+  try {
+    const result = await client.execute(query, params, { prepare: true, fetchSize: 5000 });
+    // Async iteration fetches the following pages of a large minute transparently.
+    for await (const row of result)
+      out.push({ adId: row.ad_id as string, slice: row.slice as string, minute, count: Number(row.count) });
+  } catch (error) {
+    throw translateCassandraError(error, { operation });
+  }
+  return out;
 }

@@ -28,6 +28,11 @@ export interface ViewReader {
   sliceMinute(slice: string, minute: number): Promise<AdCount[]>;
   /** The stored top-N list, or `undefined` when none was written for that key. */
   topList(windowMinutes: number, slice: string, endMinute: number): Promise<TopList | undefined>;
+  /**
+   * Every cell of one minute across all slices, in any order (reconciliation compares them all).
+   * Optional: a view without it is read one `sliceMinute` per candidate slice instead.
+   */
+  minuteCells?(minute: number): Promise<MinuteCount[]>;
 }
 
 /**

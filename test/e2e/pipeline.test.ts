@@ -81,6 +81,7 @@ describe('end to end: collector and Kafka → speed layer, archiver, batch repla
     expect(await apiDifferences(p, all, scope), 'before the replay the late clicks are missing').not.toEqual(
       [],
     );
+    await p.waitCaughtUp();
     await replay(p, all);
     await expectApiEquals(p, all, scope, 'the API to equal the recount of all valid clicks', 60_000);
     const reports = await reconcile(p, all);

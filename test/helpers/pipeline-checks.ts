@@ -111,7 +111,10 @@ export function hoursOf(recount: Recount): number[] {
   return hours;
 }
 
-/** Recomputes the stream's hours through the replay queue, done by the pipeline's batch workers. */
+/**
+ * Recomputes the stream's hours through the replay queue, done by the pipeline's batch workers
+ * (call `waitCaughtUp` first so the lake holds every click).
+ */
 export async function replay(p: Pipeline, recount: Recount): Promise<string> {
   const hours = hoursOf(recount);
   const from = new Date(hours[0]!).toISOString();

@@ -56,6 +56,13 @@ export interface Pipeline {
   ): Promise<{ accepted: number; rejected: Array<{ index: number; reason: string }> }>;
   /** GET on the API, parsed JSON; throws on a non-2xx status. */
   api<T = Record<string, unknown>>(path: string): Promise<T>;
+  /**
+   * What the speed layer (saved snapshots) and the archiver (committed offsets) still lack of the
+   * click topic, per partition; empty once both have everything produced so far.
+   */
+  lag(): Promise<string[]>;
+  /** Waits until `lag()` is empty. */
+  waitCaughtUp(timeoutMs?: number): Promise<void>;
   /** `adclick <args>` run to completion in the pipeline's environment. */
   cli(args: readonly string[], allowExit?: readonly number[]): Promise<{ code: number; output: string }>;
   cleanup(): Promise<void>;
@@ -195,16 +202,21 @@ export async function startPipeline(name: string, roles: readonly Role[] = ROLES
       child.once('exit', () => {
         if (children.get(role) === child) children.delete(role);
       });
-      await waitFor(
-        async () => {
-          if (child.exitCode !== null || child.signalCode !== null)
-            throw new Error(`${role} exited during start-up:\n${output(role)}`);
-          if (role === 'api') return probe(`${apiUrl}/readyz`);
-          if (role === 'collector') return probe(`${collectorUrl}/readyz`);
-          return log.text.includes(READY_MARK[role]!);
-        },
-        { timeoutMs: 120_000, intervalMs: 200, description: `${role} to start; output: ${output(role)}` },
-      );
+      try {
+        await waitFor(
+          async () => {
+            if (child.exitCode !== null || child.signalCode !== null) return 'exited';
+            if (role === 'api') return (await probe(`${apiUrl}/readyz`)) && 'ready';
+            if (role === 'collector') return (await probe(`${collectorUrl}/readyz`)) && 'ready';
+            return log.text.includes(READY_MARK[role]!) && 'ready';
+          },
+          { timeoutMs: 120_000, intervalMs: 200, description: `${role} to start` },
+        ).then((state) => {
+          if (state === 'exited') throw new Error(`${role} exited during start-up`);
+        });
+      } catch (error) {
+        throw new Error(`${(error as Error).message}; output:\n${output(role)}`);
+      }
     },
     async kill(role) {
       const child = children.get(role);
@@ -279,6 +291,42 @@ export async function startPipeline(name: string, roles: readonly Role[] = ROLES
       const text = await res.text();
       if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${text}`);
       return JSON.parse(text) as T;
+    },
+    async lag() {
+      const ends = await admin.fetchTopicOffsets(topic);
+      const archived = await admin.fetchOffsets({ groupId: `g-e2e-${id}-archiver`, topics: [topic] });
+      const archivedAt = new Map(archived[0]?.partitions.map((x) => [x.partition, x.offset]) ?? []);
+      const rs = await keyspace.client.execute(
+        'SELECT partition, offset FROM speed_snapshots WHERE consumer_group = ?',
+        [`g-e2e-${id}-speed`],
+        { prepare: true },
+      );
+      const speedAt = new Map(rs.rows.map((r) => [r.partition as number, String(r.offset)]));
+      const out: string[] = [];
+      for (const { partition, offset } of ends) {
+        if (offset === '0') continue;
+        if (speedAt.get(partition) !== offset)
+          out.push(`speed p${partition} at ${speedAt.get(partition)} of ${offset}`);
+        if (archivedAt.get(partition) !== offset)
+          out.push(`archiver p${partition} at ${archivedAt.get(partition)} of ${offset}`);
+      }
+      return out;
+    },
+    async waitCaughtUp(timeoutMs = 180_000) {
+      let last: string[] = [];
+      try {
+        await waitFor(
+          async () => {
+            last = await pipeline.lag();
+            return last.length === 0;
+          },
+          { timeoutMs, intervalMs: 500, description: 'the speed layer and the archiver to catch up' },
+        );
+      } catch (error) {
+        throw new Error(
+          `${(error as Error).message} (${last.join(', ')})\nspeed: ${output('speed').slice(-1500)}\narchiver: ${output('archiver').slice(-1500)}`,
+        );
+      }
     },
     cli: (args, allowExit) => runCli(args, { ...env, LOG_LEVEL: 'warn' }, { timeoutMs: 300_000, allowExit }),
     async cleanup() {

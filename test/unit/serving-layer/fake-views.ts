@@ -22,6 +22,8 @@ export class FakeView implements BatchReader, ReconcileBatchReader {
   /** Published version per hour (`publishedHours` says 1 for an hour not listed here). */
   versions = new Map<number, number>();
   calls: string[] = [];
+  /** Whether the view offers `minuteCells` (the Cassandra views do); false takes it away. */
+  wholeMinutes = true;
 
   set(adId: string, slice: string, minute: number, count: number): this {
     this.cells.set(`${adId}|${slice}|${minute}`, { adId, slice, minute, count });
@@ -53,6 +55,15 @@ export class FakeView implements BatchReader, ReconcileBatchReader {
   async topList(windowMinutes: number, slice: string, endMinute: number): Promise<TopList | undefined> {
     this.calls.push(`topList ${windowMinutes} ${endMinute}`);
     return this.topLists.get(`${windowMinutes}|${slice}|${endMinute}`);
+  }
+
+  /** Present while `wholeMinutes` is true, as on a view that can read a minute across slices. */
+  get minuteCells(): ((minute: number) => Promise<MinuteCount[]>) | undefined {
+    if (!this.wholeMinutes) return undefined;
+    return async (minute) => {
+      this.calls.push(`minuteCells ${minute}`);
+      return [...this.cells.values()].filter((c) => c.minute === minute && c.count > 0);
+    };
   }
 
   async watermark(): Promise<number | undefined> {

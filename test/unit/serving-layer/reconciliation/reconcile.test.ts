@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { reconcileDay, reconcileHour } from '../../../../serving-layer/reconciliation/reconcile.ts';
 import type {
   LakeCellEvidence,
@@ -27,9 +27,13 @@ class MemoryReports implements ReconciliationReportStore {
   }
 }
 
+let wholeMinutes = true;
+
 function setup() {
   const speed = new FakeView();
   const batch = new FakeView();
+  speed.wholeMinutes = wholeMinutes;
+  batch.wholeMinutes = wholeMinutes;
   batch.hours.add(H);
   for (const v of [speed, batch]) {
     v.set('ad-1', 'all', m(1), 5).set('ad-1', 'country=US', m(1), 3).set('ad-1', 'country=KR', m(1), 2);
@@ -51,7 +55,14 @@ function setup() {
   return { speed, batch, reports, puts, deps };
 }
 
-describe('reconcileHour', () => {
+describe.each([
+  ['one read per view and minute (minuteCells)', true],
+  ['one read per slice (views without minuteCells)', false],
+])('reconcileHour, %s', (_name, whole) => {
+  beforeEach(() => {
+    wholeMinutes = whole;
+  });
+
   it('reports match when every cell agrees', async () => {
     const { deps, reports } = setup();
     const r = await reconcileHour(deps, H + 5 * MINUTE_MS);
@@ -102,9 +113,13 @@ describe('reconcileHour', () => {
 
 describe('reconcileDay', () => {
   it('covers the whole day and refuses a bad date', async () => {
-    const { deps } = setup();
+    wholeMinutes = true;
+    const { deps, speed } = setup();
     const r = await reconcileDay(deps, '2026-01-05');
     expect(r).toMatchObject({ id: '2026-01-05', scope: 'day', from: Date.UTC(2026, 0, 5), status: 'match' });
+    // One read of each view per minute, never one per possible slice.
+    expect(speed.calls).toHaveLength(24 * 60);
+    expect(speed.calls.every((c) => c.startsWith('minuteCells'))).toBe(true);
     await expect(reconcileDay(deps, '2026-13-01')).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 });

@@ -103,14 +103,31 @@ export class Collector implements Lifecycle {
         error: 'Content-Type must be application/json (one event or an array) or application/x-ndjson',
       });
     }
+    // The body is read before a request takes one of the slots, so clients that stall mid-body
+    // cannot hold every slot and lock everyone else out; each is cut off after bodyTimeoutMs.
+    let body: Uint8Array | undefined;
+    try {
+      body = await readLimited(request, this.#o.maxBodyBytes, this.#o.bodyTimeoutMs);
+    } catch (error) {
+      if (error instanceof BodyTimeoutError)
+        return json(408, { error: error.message }, { connection: 'close' });
+      if (error instanceof BodyReadError) return json(400, { error: error.message });
+      throw error;
+    }
+    if (body === undefined) {
+      // A body refused by its Content-Length is drained by the server, so the connection can be
+      // reused; one cut off while streaming is not, so the client must not send on it again.
+      const declared = Number(request.headers.get('content-length') ?? Number.NaN) > this.#o.maxBodyBytes;
+      return json(
+        413,
+        { error: `request body is larger than ${this.#o.maxBodyBytes} bytes` },
+        declared ? {} : { connection: 'close' },
+      );
+    }
     if (this.#inFlight >= this.#o.maxConcurrentRequests)
       return this.#unavailable('too many requests in progress');
     this.#inFlight++;
     try {
-      const body = await readLimited(request, this.#o.maxBodyBytes);
-      if (body === undefined) {
-        return json(413, { error: `request body is larger than ${this.#o.maxBodyBytes} bytes` });
-      }
       const parsed = parseBody(body, format, this.#o.maxEvents);
       if (!parsed.ok) return json(parsed.status, { error: parsed.error });
       const rejected: CollectorRejection[] = [];
@@ -142,9 +159,6 @@ export class Collector implements Lifecycle {
       this.#m.events.inc({ outcome: 'accepted' }, records.length);
       const answer: CollectorAnswer = { accepted: records.length, rejected };
       return json(202, answer);
-    } catch (error) {
-      if (error instanceof BodyReadError) return json(400, { error: error.message });
-      throw error;
     } finally {
       this.#inFlight--;
     }
@@ -176,18 +190,34 @@ function validateItem(item: BodyItem): ClickValidation {
 }
 
 class BodyReadError extends Error {}
+class BodyTimeoutError extends Error {}
 
-/** The body, or `undefined` once it passes `limit` bytes (reading stops there). */
-async function readLimited(request: Request, limit: number): Promise<Uint8Array | undefined> {
+/**
+ * The body, or `undefined` once it passes `limit` bytes (reading stops there).
+ *
+ * @throws BodyTimeoutError when the whole body has not arrived within `timeoutMs`.
+ */
+async function readLimited(
+  request: Request,
+  limit: number,
+  timeoutMs: number,
+): Promise<Uint8Array | undefined> {
   const declared = Number(request.headers.get('content-length') ?? Number.NaN);
   if (Number.isFinite(declared) && declared > limit) return undefined;
   if (request.body === null) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = request.body.getReader();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new BodyTimeoutError(`request body did not arrive within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await Promise.race([reader.read(), timedOut]);
       if (done) break;
       size += value.byteLength;
       if (size > limit) {
@@ -197,7 +227,13 @@ async function readLimited(request: Request, limit: number): Promise<Uint8Array 
       chunks.push(value);
     }
   } catch (error) {
+    if (error instanceof BodyTimeoutError) {
+      await reader.cancel().catch(() => undefined);
+      throw error;
+    }
     throw new BodyReadError(`request body could not be read: ${(error as Error).message}`);
+  } finally {
+    clearTimeout(timer);
   }
   return Buffer.concat(chunks);
 }

@@ -15,6 +15,8 @@ export interface CollectorOptions {
   maxConcurrentRequests?: number;
   /** `Retry-After` seconds of a 503 (default 1). */
   retryAfterSeconds?: number;
+  /** Time a client has to send its whole body; slower → 408 and the connection is closed (default 30 s). */
+  bodyTimeoutMs?: number;
 }
 
 export const COLLECTOR_DEFAULTS = {
@@ -22,6 +24,7 @@ export const COLLECTOR_DEFAULTS = {
   maxEvents: 10_000,
   maxConcurrentRequests: 64,
   retryAfterSeconds: 1,
+  bodyTimeoutMs: 30_000,
 } as const;
 
 export type ResolvedCollectorOptions = Required<CollectorOptions>;
@@ -39,7 +42,13 @@ export function resolveCollectorOptions(o: CollectorOptions): ResolvedCollectorO
   if (!Number.isInteger(r.port) || r.port < 0 || r.port > 65535)
     fail('port', `expected 0–65535, got ${r.port}`);
   if (r.topic.trim() === '') fail('topic', 'must not be empty');
-  for (const key of ['maxBodyBytes', 'maxEvents', 'maxConcurrentRequests', 'retryAfterSeconds'] as const) {
+  for (const key of [
+    'maxBodyBytes',
+    'maxEvents',
+    'maxConcurrentRequests',
+    'retryAfterSeconds',
+    'bodyTimeoutMs',
+  ] as const) {
     if (!Number.isInteger(r[key]) || r[key] < 1) fail(key, `expected a whole number ≥ 1, got ${r[key]}`);
   }
   return r;

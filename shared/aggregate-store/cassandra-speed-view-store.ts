@@ -28,13 +28,37 @@ const Q = {
     'SELECT ad_ids, counts FROM speed_top_ads WHERE window_minutes = ? AND slice = ? AND day = ? AND end_minute = ?',
 } as const;
 
-/**
- * Rows of one `(slice, minute)` partition sent as one unlogged batch: Cassandra applies a
- * single-partition batch as one mutation, so a minute with 100,000 ads costs ~1,600 requests
- * instead of 100,000. Small enough (~4 KB) to stay under the server's batch size warning.
- */
-const SLICE_BATCH_ROWS = 64;
-const BATCH_CONCURRENCY = 16;
+/** One statement of a batch. */
+interface Statement {
+  query: string;
+  params: unknown[];
+}
+
+/** How the speed view's writes are grouped (defaults suit one local node; see the fields). */
+export interface SpeedViewWriteTuning {
+  /**
+   * Rows of one `(slice, minute)` partition per unlogged batch (default 64): Cassandra applies a
+   * single-partition batch as one mutation, so a minute with 100,000 ads costs ~1,600 requests
+   * instead of 100,000, each small enough (~4 KB) to stay under the batch size warning.
+   */
+  sliceBatchRows: number;
+  /**
+   * Rows of `speed_minute_counts` per unlogged batch (default 10). Each row is its own partition
+   * (ad, slice, hour), so this is a multi-partition batch: no atomicity is needed (every row is an
+   * absolute upsert) and it saves the per-request cost, which dominates on a single node. 10 is
+   * Cassandra's default `unlogged_batch_across_partitions_warn_threshold` (above it every batch
+   * logs a warning). On a large cluster 1 keeps token-aware routing effective.
+   */
+  cellBatchRows: number;
+  /** Batches in flight at once (default 16). */
+  concurrency: number;
+}
+
+const DEFAULT_TUNING: SpeedViewWriteTuning = { sliceBatchRows: 64, cellBatchRows: 10, concurrency: 16 };
+
+function chunk<T>(rows: readonly T[], size: number, into: T[][]): void {
+  for (let i = 0; i < rows.length; i += size) into.push(rows.slice(i, i + size));
+}
 
 /**
  * The speed view in Cassandra (tables of migrations 001 and 012). Every write is an upsert of an absolute
@@ -44,10 +68,12 @@ const BATCH_CONCURRENCY = 16;
 export class CassandraSpeedViewStore implements SpeedViewStore {
   readonly #config: AdclickConfig;
   readonly #logger: Logger;
+  readonly #tuning: SpeedViewWriteTuning;
   #client: Client | undefined;
 
-  constructor(config: AdclickConfig, logger: Logger) {
+  constructor(config: AdclickConfig, logger: Logger, tuning: Partial<SpeedViewWriteTuning> = {}) {
     this.#config = config;
+    this.#tuning = { ...DEFAULT_TUNING, ...tuning };
     this.#logger = logger.child({ component: 'cassandra-speed-view' });
   }
 
@@ -67,63 +93,46 @@ export class CassandraSpeedViewStore implements SpeedViewStore {
 
   async upsertMinuteCounts(cells: readonly MinuteCount[], final?: boolean): Promise<void> {
     const now = new Date();
-    const params: unknown[][] = [];
-    const bySliceMinute = new Map<string, unknown[][]>();
+    const cellQuery = final === undefined ? Q.upsertCell : Q.upsertCellFinal;
+    const cellRows: Statement[] = [];
+    const bySliceMinute = new Map<string, Statement[]>();
     for (const c of cells) {
       const minute = new Date(c.minute);
-      const row: unknown[] = [
-        c.adId,
-        c.slice,
-        new Date(hourOf(c.minute)),
-        minute,
-        types.Long.fromNumber(c.count),
-      ];
-      if (final !== undefined) row.push(final);
-      row.push(now);
-      params.push(row);
+      const count = types.Long.fromNumber(c.count);
+      const params: unknown[] = [c.adId, c.slice, new Date(hourOf(c.minute)), minute, count];
+      if (final !== undefined) params.push(final);
+      params.push(now);
+      cellRows.push({ query: cellQuery, params });
       const key = `${c.slice}\n${c.minute}`;
       let rows = bySliceMinute.get(key);
       if (rows === undefined) {
         rows = [];
         bySliceMinute.set(key, rows);
       }
-      rows.push([c.slice, minute, c.adId, types.Long.fromNumber(c.count)]);
+      rows.push({ query: Q.upsertSliceCell, params: [c.slice, minute, c.adId, count] });
     }
-    await Promise.all([
-      writeConcurrently(
-        this.#started(),
-        final === undefined ? Q.upsertCell : Q.upsertCellFinal,
-        params,
-        'upsert of minute counts',
-      ),
-      this.#writeSliceBatches([...bySliceMinute.values()]),
-    ]);
+    const batches: Statement[][] = [];
+    for (const rows of bySliceMinute.values()) chunk(rows, this.#tuning.sliceBatchRows, batches);
+    chunk(cellRows, this.#tuning.cellBatchRows, batches);
+    await this.#writeBatches(batches, 'upsert of minute counts');
   }
 
-  async #writeSliceBatches(partitions: unknown[][][]): Promise<void> {
-    const batches: unknown[][][] = [];
-    for (const rows of partitions) {
-      for (let i = 0; i < rows.length; i += SLICE_BATCH_ROWS)
-        batches.push(rows.slice(i, i + SLICE_BATCH_ROWS));
-    }
+  /** Unlogged batches, `concurrency` in flight: one request each instead of one per row. */
+  async #writeBatches(batches: readonly Statement[][], operation: string): Promise<void> {
     if (batches.length === 0) return;
     const client = this.#started();
     let next = 0;
     const worker = async () => {
       while (next < batches.length) {
         const batch = batches[next++]!;
-        if (batch.length === 1) await client.execute(Q.upsertSliceCell, batch[0], { prepare: true });
-        else
-          await client.batch(
-            batch.map((params) => ({ query: Q.upsertSliceCell, params })),
-            { prepare: true, logged: false },
-          );
+        if (batch.length === 1) await client.execute(batch[0]!.query, batch[0]!.params, { prepare: true });
+        else await client.batch(batch, { prepare: true, logged: false });
       }
     };
     try {
-      await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, batches.length) }, worker));
+      await Promise.all(Array.from({ length: Math.min(this.#tuning.concurrency, batches.length) }, worker));
     } catch (error) {
-      throw translateCassandraError(error, { operation: 'upsert of slice minute counts' });
+      throw translateCassandraError(error, { operation });
     }
   }
 

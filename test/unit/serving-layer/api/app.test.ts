@@ -33,9 +33,9 @@ describe('GET /v1/ads/{ad_id}/aggregated_count', () => {
     ['/v1/ads/acme-1/aggregated_count?from=0', 'to'],
     ['/v1/ads/acme-1/aggregated_count?from=x&to=0', 'from'],
     ['/v1/ads/acme-1/aggregated_count?from=120000&to=0', 'to'],
-    ['/v1/ads/acme-1/aggregated_count?from=0&to=1&filter=os:ios', 'filter'],
-    ['/v1/ads/acme-1/aggregated_count?from=0&to=1&extra=1', 'extra'],
-    ['/v1/ads/bad%20id/aggregated_count?from=0&to=1', 'ad_id'],
+    ['/v1/ads/acme-1/aggregated_count?from=0&to=60000&filter=os:ios', 'filter'],
+    ['/v1/ads/acme-1/aggregated_count?from=0&to=60000&extra=1', 'extra'],
+    ['/v1/ads/bad%20id/aggregated_count?from=0&to=60000', 'ad_id'],
     ['/v1/ads/acme-1/aggregated_count/series?from=0', 'to'],
     ['/v1/ads/popular_ads?count=0', 'count'],
     ['/v1/ads/popular_ads?count=101', 'count'],
@@ -44,6 +44,42 @@ describe('GET /v1/ads/{ad_id}/aggregated_count', () => {
     ['/v1/reconciliation', 'date'],
     ['/v1/reconciliation?date=2026-1-5', 'date'],
     ['/v1/pipeline?x=1', 'x'],
+    // Every other kind of bad A3 parameter: empty, ISO without a zone, a date that does not exist,
+    // an empty or reversed range after rounding, a range over 31 days, malformed filters, counts
+    // and windows that are not whole numbers.
+    ['/v1/ads/acme-1/aggregated_count?from=&to=60000', 'from'],
+    ['/v1/ads/acme-1/aggregated_count?from=2026-01-05T10:00&to=2026-01-05T11:00Z', 'from'],
+    ['/v1/ads/acme-1/aggregated_count?from=2026-01-05T10:00Z&to=2026-01-05 11:00', 'to'],
+    ['/v1/ads/acme-1/aggregated_count?from=2026-02-30T00:00:00Z&to=2026-03-05T00:00:00Z', 'from'],
+    ['/v1/ads/acme-1/aggregated_count?from=2026-01-05T10:00:10Z&to=2026-01-05T10:00:50Z', 'to'],
+    ['/v1/ads/acme-1/aggregated_count?from=60000&to=60000', 'to'],
+    ['/v1/ads/acme-1/aggregated_count?from=0&to=2678460000', 'to'],
+    ['/v1/ads/acme-1/aggregated_count/series?from=0&to=2678460000', 'to'],
+    ['/v1/ads/acme-1/aggregated_count/series?from=120000&to=60000', 'to'],
+    ['/v1/ads/acme-1/aggregated_count?from=0&to=60000&filter=country', 'filter'],
+    ['/v1/ads/acme-1/aggregated_count?from=0&to=60000&filter=country:', 'filter'],
+    ['/v1/ads/acme-1/aggregated_count?from=0&to=60000&filter=Country:US', 'filter'],
+    ['/v1/ads/acme-1/aggregated_count?from=0&to=60000&filter=country:U1', 'filter'],
+    ['/v1/ads/acme-1/aggregated_count/series?from=0&to=60000&filter=os:ios', 'filter'],
+    [`/v1/ads/${'a'.repeat(65)}/aggregated_count?from=0&to=60000`, 'ad_id'],
+    ['/v1/ads/popular_ads?count=', 'count'],
+    ['/v1/ads/popular_ads?count=1.5', 'count'],
+    ['/v1/ads/popular_ads?count=-1', 'count'],
+    ['/v1/ads/popular_ads?count=1e2', 'count'],
+    ['/v1/ads/popular_ads?count=ten', 'count'],
+    ['/v1/ads/popular_ads?count=5&count=6', 'count'],
+    ['/v1/ads/popular_ads?window=', 'window'],
+    ['/v1/ads/popular_ads?window=2', 'window'],
+    ['/v1/ads/popular_ads?window=1.0', 'window'],
+    ['/v1/ads/popular_ads?window=sixty', 'window'],
+    ['/v1/ads/popular_ads?end=', 'end'],
+    ['/v1/ads/popular_ads?end=2026-01-05T10:00', 'end'],
+    ['/v1/ads/popular_ads?end=2026-04-31T10:00:00Z', 'end'],
+    ['/v1/ads/popular_ads?filter=planet:mars', 'filter'],
+    ['/v1/ads/popular_ads?filter=country:USA', 'filter'],
+    ['/v1/ads/popular_ads?top=5', 'top'],
+    ['/v1/reconciliation?date=2026-02-30', 'date'],
+    ['/v1/reconciliation?date=2026-01-05T00:00:00Z', 'date'],
   ])('%s → 400 naming %s', async (path, parameter) => {
     const r = await get400(path);
     expect(r.status).toBe(400);
@@ -91,21 +127,21 @@ describe('GET /v1/ads/popular_ads', () => {
 describe('access (A8)', () => {
   it('401 without or with an unknown token, and health stays open', async () => {
     const { get } = testApp(TOKENS);
-    expect((await get(`/v1/ads/acme-1/aggregated_count?from=0&to=1`)).status).toBe(401);
-    expect((await get(`/v1/ads/acme-1/aggregated_count?from=0&to=1`, 'wrong-token-1')).status).toBe(401);
+    expect((await get(`/v1/ads/acme-1/aggregated_count?from=0&to=60000`)).status).toBe(401);
+    expect((await get(`/v1/ads/acme-1/aggregated_count?from=0&to=60000`, 'wrong-token-1')).status).toBe(401);
     expect((await get('/healthz')).status).toBe(200);
     expect((await get('/openapi.json')).status).toBe(200);
   });
 
   it('a scoped token sees its own ads only, and ranks only them', async () => {
     const { get } = testApp(TOKENS);
-    expect((await get(`/v1/ads/acme-1/aggregated_count?from=0&to=1`, ACME)).status).toBe(200);
-    expect((await get(`/v1/ads/other-1/aggregated_count?from=0&to=1`, ACME)).status).toBe(403);
+    expect((await get(`/v1/ads/acme-1/aggregated_count?from=0&to=60000`, ACME)).status).toBe(200);
+    expect((await get(`/v1/ads/other-1/aggregated_count?from=0&to=60000`, ACME)).status).toBe(403);
     const top = await get(`/v1/ads/popular_ads?window=15&end=${m(12)}`, ACME);
     expect(top.body.ads).toEqual([{ ad_id: 'acme-1', count: 28 }]);
     expect((await get('/v1/reconciliation?date=2026-01-05', ACME)).status).toBe(403);
     expect((await get('/v1/reconciliation?date=2026-01-05', ADMIN)).status).toBe(200);
-    expect((await get(`/v1/ads/other-1/aggregated_count?from=0&to=1`, ADMIN)).status).toBe(200);
+    expect((await get(`/v1/ads/other-1/aggregated_count?from=0&to=60000`, ADMIN)).status).toBe(200);
   });
 
   it('never writes a token to the log, even when a request fails', async () => {
@@ -116,7 +152,7 @@ describe('access (A8)', () => {
     const r = await failing.get(`/v1/ads/acme-1/aggregated_count?from=${m(0)}&to=${m(5)}`, ADMIN);
     expect(r.status).toBe(503);
     expect(r.body.error).not.toContain('cassandra');
-    await failing.get('/v1/ads/acme-1/aggregated_count?from=0&to=1', 'leaky-token-999');
+    await failing.get('/v1/ads/acme-1/aggregated_count?from=0&to=60000', 'leaky-token-999');
     expect(failing.log()).toContain('request failed');
     expect(failing.log()).not.toContain(ADMIN);
     expect(failing.log()).not.toContain('leaky-token-999');

@@ -46,10 +46,10 @@ describe('parseRangeQuery', () => {
     [{ from: 'yesterday', to: '0' }, 'from'],
     [{ from: '120000', to: '60000' }, 'to'],
     [{ from: '0', to: String(32 * 86_400_000) }, 'to'],
-    [{ from: '0', to: '1', filter: 'city:x' }, 'filter'],
-    [{ from: '0', to: '1', filter: 'country:USA' }, 'filter'],
-    [{ from: '0', to: '1', fliter: 'country:US' }, 'fliter'],
-    [{ from: ['0', '1'], to: '1' }, 'from'],
+    [{ from: '0', to: '60000', filter: 'city:x' }, 'filter'],
+    [{ from: '0', to: '60000', filter: 'country:USA' }, 'filter'],
+    [{ from: '0', to: '60000', fliter: 'country:US' }, 'fliter'],
+    [{ from: ['0', '1'], to: '60000' }, 'from'],
   ])('%j → 400 naming %s', (query, parameter) => {
     expect(parameterOf(() => parseRangeQuery(q(query), def))).toBe(parameter);
   });

@@ -3,8 +3,9 @@
  * vitest project, stops what it started, and ends with `N passed, M failed` derived from vitest's
  * JSON report (file-level failures, such as a module that does not load, count as failed).
  *
- *   npm test                      all tests (unit, integration, e2e, faults)
+ *   npm test                      all tests: unit, integration and e2e, then the fault tests alone
  *   npm test -- --unit            unit tests only; no services are started
+ *   npm test -- --unit --faults   unit tests, then the fault tests
  *   npm test -- --keep-up         leave the services running afterwards
  *   npm test -- <vitest args>     anything else goes to vitest (e.g. a file filter)
  */
@@ -38,12 +39,13 @@ async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const unitOnly = args.includes('--unit');
   const keepUp = args.includes('--keep-up');
-  const vitestArgs = args.filter((a) => a !== '--unit' && a !== '--keep-up');
+  const withFaults = args.includes('--faults');
+  const vitestArgs = args.filter((a) => a !== '--unit' && a !== '--keep-up' && a !== '--faults');
 
   const config = loadConfig(process.env);
   const ctx: InfraContext = { config, logger: createLogger({ level: 'warn' }), home: config.home };
   let started: string[] = [];
-  if (!unitOnly) {
+  if (!unitOnly || withFaults) {
     const before = await status(ctx);
     started = before.filter((r) => !r.healthy && r.managed === 'local').map((r) => r.name);
     if (started.length > 0) {
@@ -55,34 +57,59 @@ async function main(): Promise<number> {
 
   const outDir = join(process.cwd(), 'test-results');
   mkdirSync(outDir, { recursive: true });
-  const reportFile = join(outDir, 'vitest.json');
-  rmSync(reportFile, { force: true });
-  const projects = unitOnly ? ['--project', 'unit'] : [];
-  const run = spawnSync(
-    process.execPath,
-    [
-      join('node_modules', 'vitest', 'vitest.mjs'),
-      'run',
-      ...projects,
-      '--reporter=default',
-      '--reporter=json',
-      `--outputFile.json=${reportFile}`,
-      ...vitestArgs,
-    ],
-    { stdio: 'inherit', env: process.env },
-  );
+  // Phase 1: everything that shares the services; phase 2: the fault tests, which stop and
+  // restart them, alone and one file at a time.
+  const phases: Array<{ name: string; projects: string[] }> = unitOnly
+    ? [{ name: 'unit', projects: ['unit'] }]
+    : [{ name: 'main', projects: ['unit', 'integration'] }];
+  if (!unitOnly || withFaults) phases.push({ name: 'faults', projects: ['faults'] });
+  const results: PhaseResult[] = [];
+  for (const phase of phases) {
+    const reportFile = join(outDir, `vitest-${phase.name}.json`);
+    rmSync(reportFile, { force: true });
+    const run = spawnSync(
+      process.execPath,
+      [
+        join('node_modules', 'vitest', 'vitest.mjs'),
+        'run',
+        ...phase.projects.flatMap((p) => ['--project', p]),
+        '--passWithNoTests',
+        '--reporter=default',
+        '--reporter=json',
+        `--outputFile.json=${reportFile}`,
+        ...vitestArgs,
+      ],
+      { stdio: 'inherit', env: process.env },
+    );
+    results.push(readPhase(phase.name, reportFile, run.status));
+  }
 
   if (started.length > 0 && !keepUp) {
     console.log(`Stopping the services the tests started: ${started.join(', ')}`);
     await down(ctx, { services: started });
   }
 
-  let passed = 0;
-  let failed = 0;
+  const passed = results.reduce((s, r) => s + r.passed, 0);
+  const failed = results.reduce((s, r) => s + r.failed, 0);
+  const ok = results.every((r) => r.exitCode === 0);
+  console.log(`${passed} passed, ${failed} failed`);
+  return failed === 0 && passed > 0 && ok ? 0 : 1;
+}
+
+interface PhaseResult {
+  passed: number;
+  failed: number;
+  exitCode: number | null;
+}
+
+/**
+ * Counts of one vitest run from its JSON report; a file that did not run counts as one failure,
+ * and a missing report as one failure.
+ */
+function readPhase(name: string, reportFile: string, exitCode: number | null): PhaseResult {
   try {
     const report = JSON.parse(readFileSync(reportFile, 'utf8')) as VitestJson;
-    passed = report.numPassedTests;
-    failed = report.numFailedTests;
+    let failed = report.numFailedTests;
     for (const file of report.testResults) {
       const failedInside = file.assertionResults.some((a) => a.status === 'failed');
       if (file.status === 'failed' && !failedInside) {
@@ -92,12 +119,13 @@ async function main(): Promise<number> {
         );
       }
     }
+    return { passed: report.numPassedTests, failed, exitCode };
   } catch (error) {
-    console.log(`No vitest JSON report (${(error as Error).message}); vitest exited with ${run.status}`);
-    failed = Math.max(failed, 1);
+    console.log(
+      `No vitest JSON report of the ${name} phase (${(error as Error).message}); vitest exited with ${exitCode}`,
+    );
+    return { passed: 0, failed: 1, exitCode };
   }
-  console.log(`${passed} passed, ${failed} failed`);
-  return failed === 0 && passed > 0 && run.status === 0 ? 0 : 1;
 }
 
 main().then(

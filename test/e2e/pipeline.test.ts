@@ -91,5 +91,6 @@ describe('end to end: collector and Kafka → speed layer, archiver, batch repla
     expect(sum((r) => r.speed_total)).toBe(onTime.total);
     expect(sum((r) => r.cells.mismatching)).toBe(differing);
     expect(sum((r) => r.causes.late_clicks ?? 0)).toBe(differing);
+    expect(p.unexpectedExits()).toEqual([]);
   });
 });

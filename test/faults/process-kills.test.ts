@@ -30,6 +30,7 @@ describe('kill -9 of each process mid-stream', () => {
     await replay(p, all);
     await expectApiEquals(p, all, scopeOf(so, all, 3), `${what}: the API to equal the recount`, 120_000);
     expectExplained(await reconcile(p, all), all);
+    expect(p.unexpectedExits(), 'no other process died').toEqual([]);
   }
 
   /** Sends the next segment; `fault` runs once a third of it flowed. */
@@ -87,5 +88,6 @@ describe('kill -9 of each process mid-stream', () => {
     await replaying;
     await expectApiEquals(p, all, scopeOf(so, all, 3), 'after kill -9 of a batch worker', 120_000);
     expectExplained(await reconcile(p, all), all);
+    expect(p.unexpectedExits(), 'no other process died').toEqual([]);
   });
 });

@@ -3,7 +3,7 @@
  * Cassandra in turn. The processes wait, retry and catch up; after each, the API equals the
  * recount of every valid click sent so far and the reconciliation explains every difference.
  */
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOUR_MS, hourOf } from '../../shared/aggregation/time.ts';
 import { sleep, waitFor } from '../../shared/async/wait-for.ts';
 import { PIPELINE_PARTITIONS, type Pipeline, startPipeline } from '../helpers/pipeline.ts';
@@ -62,6 +62,7 @@ describe('services stopped and restarted mid-stream', () => {
       await replay(p, all);
       await expectApiEquals(p, all, scopeOf(so, all, 3), `after the ${service} restart`, 180_000);
       expectExplained(await reconcile(p, all), all);
+      expect(p.unexpectedExits(), 'every process waited and retried instead of dying').toEqual([]);
     });
   }
 });

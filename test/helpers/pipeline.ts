@@ -45,6 +45,8 @@ export interface Pipeline {
   stop(role: Role): Promise<void>;
   /** The running process of a role (`undefined` when stopped). */
   child(role: Role): ChildProcess | undefined;
+  /** Processes that exited without the test stopping or killing them, with their output. */
+  unexpectedExits(): string[];
   /** Output of every incarnation of a role, last part. */
   output(role: Role): string;
   /** Produces records straight to Kafka at their partitions, in order; retries a failed chunk. */
@@ -170,6 +172,7 @@ export async function startPipeline(name: string, roles: readonly Role[] = ROLES
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const collectorUrl = `http://127.0.0.1:${collectorPort}`;
   const children = new Map<Role, ChildProcess>();
+  const crashes: string[] = [];
   const logs = new Map<Role, OutputLog[]>();
   const output = (role: Role) =>
     (logs.get(role) ?? [])
@@ -199,8 +202,10 @@ export async function startPipeline(name: string, roles: readonly Role[] = ROLES
       logs.set(role, [...(logs.get(role) ?? []), log]);
       const child = spawnCli(ROLE_ARGS[role](`g-e2e-${id}`), env, log);
       children.set(role, child);
-      child.once('exit', () => {
-        if (children.get(role) === child) children.delete(role);
+      child.once('exit', (code, signal) => {
+        if (children.get(role) !== child) return;
+        children.delete(role);
+        crashes.push(`${role} exited with ${code ?? signal}:\n${log.tail(1500)}`);
       });
       try {
         await waitFor(
@@ -232,6 +237,7 @@ export async function startPipeline(name: string, roles: readonly Role[] = ROLES
       await stopChild(child);
     },
     child: (role) => children.get(role),
+    unexpectedExits: () => [...crashes],
     output,
     async produce(records, chunk = 200) {
       for (let i = 0; i < records.length; i += chunk) {

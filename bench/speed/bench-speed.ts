@@ -6,15 +6,20 @@
  *    fresh topic;
  * 2. reads it all with a bare kafkajs `eachBatch` consumer that only counts (the peer);
  * 3. runs `adclick speed` as its own process on a fresh consumer group and keyspace, and times it
- *    from its first snapshot to the snapshot at every partition's end offset, sampling its RSS;
- * and writes reports/bench-speed.json and reports/bench-speed.md.
+ *    from its first snapshot to the snapshot at every partition's end offset (the backlog);
+ * 4. then produces a live stream paced by event time (`--live-rate` clicks/s for `--live-seconds`)
+ *    with a probe click every `--probe-every` ms, and times each probe from send to readable in
+ *    the speed view through the serving layer's reader (freshness p50/p99);
+ * sampling the speed process's RSS every second throughout, and writes reports/bench-speed.json
+ * and reports/bench-speed.md (fields documented in the md; new fields are only ever added).
  *
- *   npm run bench:speed -- --clicks=1000000 --ads=2000000 --partitions=12
+ *   npm run bench:speed -- --clicks=1000000 --ads=2000000 --partitions=12 --live-seconds=30
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CassandraSpeedViewStore } from '../../shared/aggregate-store/cassandra-speed-view-store.ts';
 import { waitFor } from '../../shared/async/wait-for.ts';
 import { createTestKeyspace } from '../../shared/cassandra/testing.ts';
 import { loadConfig } from '../../shared/config/config.ts';
@@ -22,6 +27,8 @@ import { generateClicks } from '../../shared/generator/generator.ts';
 import { createKafka, ensureTopics, kafkaOptionsFrom } from '../../shared/kafka/kafka.ts';
 import { KafkaClickPublisher } from '../../shared/kafka/kafka-click-publisher.ts';
 import { createLogger } from '../../shared/logger/logger.ts';
+import { type FreshnessResult, measureFreshness } from './freshness.ts';
+import { type SpeedReport, writeSpeedReport } from './report.ts';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const CLICKS = Number(args.get('clicks') ?? 500_000);
@@ -32,6 +39,10 @@ const TIMEOUT_S = Number(args.get('timeout') ?? 900);
 const PROFILE_DIR = args.get('profile');
 /** `--flush-interval=<ms>`: passed to `adclick speed` (its default otherwise). */
 const FLUSH_MS = args.get('flush-interval');
+/** Live phase (freshness): seconds (0 skips it), background clicks/s, probe period. */
+const LIVE_SECONDS = Number(args.get('live-seconds') ?? 30);
+const LIVE_RATE = Number(args.get('live-rate') ?? 5000);
+const PROBE_EVERY_MS = Number(args.get('probe-every') ?? 200);
 const root = join(import.meta.dirname, '..', '..');
 
 const base = loadConfig(process.env);
@@ -165,9 +176,13 @@ async function main(): Promise<void> {
       return new Map(rs.rows.map((r) => [r.partition as number, Number(r.offset)]));
     };
     let peakRss = 0;
+    const rssSamples: number[] = [];
+    let ticks = 0;
     const sampler = setInterval(() => {
       try {
-        peakRss = Math.max(peakRss, rssMb(pid));
+        const mb = rssMb(pid);
+        peakRss = Math.max(peakRss, mb);
+        if (ticks++ % 4 === 0) rssSamples.push(Math.round(mb));
       } catch {
         // exited
       }
@@ -198,9 +213,40 @@ async function main(): Promise<void> {
       },
     );
     const seconds = (performance.now() - firstSnapshot) / 1000;
-    clearInterval(sampler);
+    const backlogPeakRss = peakRss;
     const speedRate = produced.records / seconds;
-    const report = {
+    let freshness: FreshnessResult | undefined;
+    if (LIVE_SECONDS > 0) {
+      log(`live phase: ${LIVE_RATE} clicks/s for ${LIVE_SECONDS} s, a probe every ${PROBE_EVERY_MS} ms`);
+      const view = new CassandraSpeedViewStore(
+        { ...base, cassandra: { ...base.cassandra, keyspace: keyspace.keyspace } },
+        logger,
+      );
+      const publisher = new KafkaClickPublisher(kafka, logger, { maxPendingBytes: 64 * 1024 * 1024 });
+      await view.start();
+      await publisher.start();
+      try {
+        freshness = await measureFreshness({
+          publisher,
+          view,
+          topic,
+          partitions: PARTITIONS,
+          ads: ADS,
+          seconds: LIVE_SECONDS,
+          liveRate: LIVE_RATE,
+          probeEveryMs: PROBE_EVERY_MS,
+          runId: id,
+        });
+      } finally {
+        await publisher.close();
+        await view.close();
+      }
+      log(
+        `freshness: ${freshness.visible}/${freshness.probes} probes visible, p50 ${freshness.p50Ms} ms, p99 ${freshness.p99Ms} ms`,
+      );
+    }
+    clearInterval(sampler);
+    const report: SpeedReport = {
       clicks: CLICKS,
       records: produced.records,
       ads: ADS,
@@ -213,31 +259,20 @@ async function main(): Promise<void> {
       speedLayerSeconds: Number(seconds.toFixed(1)),
       speedLayerStartupSeconds: Number(startedAfter.toFixed(1)),
       speedLayerPeakRssMb: Math.round(peakRss),
-      targets: { recordsPerSecond: 50_000, vsBare: 0.8, rssMb: 1024 },
+      targets: { recordsPerSecond: 50_000, vsBare: 0.8, rssMb: 1024, freshnessP99Ms: 2000 },
       measuredAt: new Date().toISOString(),
+      speedLayerBacklogPeakRssMb: Math.round(backlogPeakRss),
+      speedLayerRssSamplesMb: rssSamples,
+      liveSeconds: freshness?.liveSeconds ?? null,
+      liveRecordsPerSecond:
+        freshness === undefined ? null : Math.round(freshness.liveRecords / freshness.liveSeconds),
+      freshnessProbes: freshness?.probes ?? null,
+      freshnessProbesVisible: freshness?.visible ?? null,
+      freshnessP50Ms: freshness?.p50Ms ?? null,
+      freshnessP99Ms: freshness?.p99Ms ?? null,
+      freshnessMaxMs: freshness?.maxMs ?? null,
     };
-    const dir = join(root, 'reports');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'bench-speed.json'), `${JSON.stringify(report, null, 2)}\n`);
-    const ok = (pass: boolean) => (pass ? 'meets' : 'misses');
-    writeFileSync(
-      join(dir, 'bench-speed.md'),
-      [
-        '# Speed layer benchmark',
-        '',
-        `${report.records} records (${CLICKS} distinct clicks + duplicates and malformed ones) over ${ADS} Zipf-skewed ads, ${PARTITIONS} partitions, measured ${report.measuredAt}.`,
-        '',
-        '| measure | value | target |',
-        '| --- | --- | --- |',
-        `| produce (idempotent, acks=all) | ${report.produceRecordsPerSecond} records/s | |`,
-        `| bare kafkajs eachBatch consumer | ${report.bareConsumerRecordsPerSecond} records/s | (peer) |`,
-        `| speed layer, first snapshot → caught up | ${report.speedLayerRecordsPerSecond} records/s | ≥ 50,000 (${ok(speedRate >= 50_000)}) |`,
-        `| speed layer / bare consumer | ${report.speedLayerVsBare} | ≥ 0.8 (${ok(report.speedLayerVsBare >= 0.8)}) |`,
-        `| speed layer peak RSS | ${report.speedLayerPeakRssMb} MB | ≤ 1024 (${ok(peakRss <= 1024)}) |`,
-        `| speed layer start-up to first snapshot | ${report.speedLayerStartupSeconds} s | |`,
-        '',
-      ].join('\n'),
-    );
+    writeSpeedReport(root, report);
     log(
       `speed layer: ${speedRate.toFixed(0)} records/s (${report.speedLayerVsBare} of bare), peak RSS ${peakRss.toFixed(0)} MB`,
     );

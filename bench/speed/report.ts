@@ -1,0 +1,105 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * reports/bench-speed.json. Other tools read it (the combined `npm run bench`): fields are only
+ * ever added, never renamed or removed. Nullable fields are null when their phase was skipped.
+ */
+export interface SpeedReport {
+  clicks: number;
+  records: number;
+  ads: number;
+  partitions: number;
+  flushIntervalMs: number | 'default';
+  produceRecordsPerSecond: number;
+  bareConsumerRecordsPerSecond: number;
+  speedLayerRecordsPerSecond: number;
+  speedLayerVsBare: number;
+  speedLayerSeconds: number;
+  speedLayerStartupSeconds: number;
+  /** Peak over the whole run (backlog and live phase). */
+  speedLayerPeakRssMb: number;
+  targets: { recordsPerSecond: number; vsBare: number; rssMb: number; freshnessP99Ms: number };
+  measuredAt: string;
+  speedLayerBacklogPeakRssMb: number;
+  /** RSS of the speed process once a second from its start to the end of the live phase. */
+  speedLayerRssSamplesMb: number[];
+  liveSeconds: number | null;
+  liveRecordsPerSecond: number | null;
+  freshnessProbes: number | null;
+  freshnessProbesVisible: number | null;
+  freshnessP50Ms: number | null;
+  freshnessP99Ms: number | null;
+  freshnessMaxMs: number | null;
+}
+
+const FIELDS: Array<[string, string]> = [
+  [
+    'clicks, records, ads, partitions',
+    'scale: distinct clicks asked for, records produced (with duplicates and malformed ones), ad catalogue, topic partitions',
+  ],
+  ['flushIntervalMs', "the speed layer's flush interval (`default` = its built-in default)"],
+  ['produceRecordsPerSecond', 'producing the backlog (idempotent producer, acks=all)'],
+  ['bareConsumerRecordsPerSecond', 'a kafkajs eachBatch consumer that only counts, same topic (the peer)'],
+  [
+    'speedLayerRecordsPerSecond, speedLayerSeconds',
+    "backlog: from the speed process's first snapshot until every partition's snapshot is at its end offset (cells, top lists and snapshots written)",
+  ],
+  ['speedLayerVsBare', 'speedLayerRecordsPerSecond / bareConsumerRecordsPerSecond'],
+  ['speedLayerStartupSeconds', 'spawn to first snapshot'],
+  ['speedLayerPeakRssMb', 'peak RSS of the speed process over the whole run'],
+  ['speedLayerBacklogPeakRssMb', 'peak RSS until the backlog was caught up'],
+  ['speedLayerRssSamplesMb', 'RSS once a second, from spawn to the end of the live phase'],
+  [
+    'liveSeconds, liveRecordsPerSecond',
+    'live phase: records produced paced by event time (event time = wall clock), with probes',
+  ],
+  [
+    'freshnessProbes, freshnessProbesVisible',
+    'probe clicks sent (one per `--probe-every` ms, an ad of their own) and how many became readable',
+  ],
+  [
+    'freshnessP50Ms, freshnessP99Ms, freshnessMaxMs',
+    "probe sent to Kafka → its cell readable with count 1 through the serving layer's speed view reader (`minuteCounts`), polled every 50 ms",
+  ],
+  ['targets', 'SPEC C targets'],
+];
+
+export function writeSpeedReport(root: string, r: SpeedReport): void {
+  const dir = join(root, 'reports');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'bench-speed.json'), `${JSON.stringify(r, null, 2)}\n`);
+  const ok = (pass: boolean) => (pass ? 'meets' : 'misses');
+  const live =
+    r.liveSeconds === null
+      ? ['| live phase | skipped (`--live-seconds=0`) | |']
+      : [
+          `| live phase | ${r.liveRecordsPerSecond} records/s for ${r.liveSeconds} s | |`,
+          `| freshness p50 / p99 / max | ${r.freshnessP50Ms} / ${r.freshnessP99Ms} / ${r.freshnessMaxMs} ms (${r.freshnessProbesVisible} of ${r.freshnessProbes} probes) | p99 ≤ ${r.targets.freshnessP99Ms} (${ok(r.freshnessP99Ms !== null && r.freshnessP99Ms <= r.targets.freshnessP99Ms && r.freshnessProbesVisible === r.freshnessProbes)}) |`,
+        ];
+  writeFileSync(
+    join(dir, 'bench-speed.md'),
+    [
+      '# Speed layer benchmark',
+      '',
+      `${r.records} records (${r.clicks} distinct clicks + duplicates and malformed ones) over ${r.ads} Zipf-skewed ads, ${r.partitions} partitions, measured ${r.measuredAt}.`,
+      '',
+      '| measure | value | target |',
+      '| --- | --- | --- |',
+      `| produce (idempotent, acks=all) | ${r.produceRecordsPerSecond} records/s | |`,
+      `| bare kafkajs eachBatch consumer | ${r.bareConsumerRecordsPerSecond} records/s | (peer) |`,
+      `| speed layer, first snapshot → caught up | ${r.speedLayerRecordsPerSecond} records/s | ≥ ${r.targets.recordsPerSecond} (${ok(r.speedLayerRecordsPerSecond >= r.targets.recordsPerSecond)}) |`,
+      `| speed layer / bare consumer | ${r.speedLayerVsBare} | ≥ ${r.targets.vsBare} (${ok(r.speedLayerVsBare >= r.targets.vsBare)}) |`,
+      `| speed layer peak RSS (backlog / whole run) | ${r.speedLayerBacklogPeakRssMb} / ${r.speedLayerPeakRssMb} MB | ≤ ${r.targets.rssMb} (${ok(r.speedLayerPeakRssMb <= r.targets.rssMb)}) |`,
+      `| speed layer start-up to first snapshot | ${r.speedLayerStartupSeconds} s | |`,
+      ...live,
+      '',
+      '## Fields of bench-speed.json',
+      '',
+      '| field | meaning |',
+      '| --- | --- |',
+      ...FIELDS.map(([f, m]) => `| ${f} | ${m} |`),
+      '',
+    ].join('\n'),
+  );
+}

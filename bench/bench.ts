@@ -184,7 +184,7 @@ function failedE2e(error: string, o: ReturnType<typeof options>): NonNullable<Be
     lagAtEnd: 0,
     drainSeconds: null,
     freshness: { probes: 0, missing: 0, p50Ms: null, p99Ms: null, maxMs: null },
-    rss: { samples: [], peakMb: 0, slopeMbPerMinute: 0, projectedHourMb: 0 },
+    rss: { samples: [], peakMb: 0, slopeMbPerMinute: 0, projectedHourMb: null },
     restarts: [],
   };
 }

@@ -197,7 +197,11 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
         samples: rss.map((s) => ({ t: Number(s.t.toFixed(1)), rssMb: s.rssMb })),
         peakMb: Math.max(0, ...rss.map((s) => s.rssMb)),
         slopeMbPerMinute: Number(slopePerMin.toFixed(2)),
-        projectedHourMb: Math.round(lastRss + Math.max(0, slopePerMin) * Math.max(0, 60 - genEnd / 60)),
+        // Under a minute of steady samples a trend is noise (windows are still filling).
+        projectedHourMb:
+          genEnd / 2 < 60
+            ? null
+            : Math.round(lastRss + Math.max(0, slopePerMin) * Math.max(0, 60 - genEnd / 60)),
       },
       restarts: [...services.restarts],
     };

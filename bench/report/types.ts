@@ -49,8 +49,8 @@ export interface E2eResult {
     peakMb: number;
     /** Least-squares slope over the second half of the generator's run, MB per minute. */
     slopeMbPerMinute: number;
-    /** Last sample plus the slope carried on to one hour of traffic. */
-    projectedHourMb: number;
+    /** Last sample plus the slope carried on to one hour of traffic; null for runs under 2 minutes. */
+    projectedHourMb: number | null;
   };
   /** Supervisor restarts of any service during the run (a crash is a finding). */
   restarts: string[];

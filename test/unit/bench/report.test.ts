@@ -171,3 +171,29 @@ describe('BENCH.md', () => {
     );
   });
 });
+
+describe('RSS trend of a short run', () => {
+  it('is "not measured", saying why, when the run was too short to project', () => {
+    const short = { ok: true, ...e2eFixture(), durationSeconds: 40 };
+    short.rss = { ...short.rss, projectedHourMb: null };
+    const figure = specFigures({ layers: {}, e2e: short }).find((f) => f.measure.includes('projected'));
+    expect(figure).toMatchObject({ status: 'not measured', value: null });
+    expect(figure?.note).toContain('too short');
+  });
+});
+
+describe('newer layer report fields', () => {
+  it("adds the speed layer's own freshness when its report has it", () => {
+    const speed = fixture('bench-speed');
+    speed.report = { ...speed.report, freshnessP99Ms: 2500, liveRecordsPerSecond: 5000 };
+    const figure = specFigures({ layers: { speed }, e2e: null }).find((f) =>
+      f.measure.includes('speed layer alone'),
+    );
+    expect(figure).toMatchObject({ value: 2500, status: 'gap', note: 'at 5,000 records/s' });
+    expect(
+      specFigures({ layers: { speed: fixture('bench-speed') }, e2e: null }).some((f) =>
+        f.measure.includes('alone'),
+      ),
+    ).toBe(false);
+  });
+});

@@ -6,6 +6,7 @@ import { AdclickError, ErrorCodes } from '../../shared/errors/errors.ts';
 import { ReadCache } from './read-cache.ts';
 import { boundaryOf, sourceOf, splitRange } from './split.ts';
 import type { AnswerSource, MergeOptions, MergeSources, RangePart } from './types.ts';
+import { addLists, type RankedSums, ranked, topOfSum } from './window-sums.ts';
 
 export interface CountAnswer {
   count: number;
@@ -38,6 +39,7 @@ export class MergedView {
   #cached: { at: number; value: Promise<number | undefined> } | undefined;
   readonly #popularCache: MergeOptions['popularCache'];
   readonly #answers: ReadCache<Omit<PopularAnswer, 'source'>> | undefined;
+  readonly #closedSums: ReadCache<RankedSums> | undefined;
 
   constructor(sources: MergeSources, options: MergeOptions) {
     if (!Number.isInteger(options.topN) || options.topN < 1) {
@@ -51,6 +53,7 @@ export class MergedView {
     if (options.popularCache !== undefined) {
       const { maxEntries = 1000, now } = options.popularCache;
       this.#answers = new ReadCache({ maxWeight: maxEntries, ...(now === undefined ? {} : { now }) });
+      this.#closedSums = new ReadCache({ maxWeight: 2_000_000, ...(now === undefined ? {} : { now }) });
     }
   }
 
@@ -125,11 +128,11 @@ export class MergedView {
     if (key === undefined)
       return { ...(await this.#rank(parts, slice, windowMinutes, endMinute, n, adFilter)), source };
     // The whole ranking is kept, so a smaller `count` is a prefix of the same answer.
-    const ranked = await this.#answers!.get(key, this.#popularCache!.ttlMs, async () => ({
+    const whole = await this.#answers!.get(key, this.#popularCache!.ttlMs, async () => ({
       value: await this.#rank(parts, slice, windowMinutes, endMinute, this.#topN),
       weight: 1,
     }));
-    return { ads: ranked.ads.slice(0, n), method: ranked.method, source };
+    return { ads: whole.ads.slice(0, n), method: whole.method, source };
   }
 
   /** The answer cache's key, or `undefined` when this answer may not be cached. */
@@ -141,6 +144,12 @@ export class MergedView {
   ): Promise<string | undefined> {
     const cache = this.#popularCache;
     if (cache === undefined || endMinute > cache.closedBefore()) return undefined;
+    const key = await this.#partsKey(slice, parts);
+    return key === undefined ? undefined : `${windowMinutes}|${endMinute}|${key}`;
+  }
+
+  /** Names the minutes of `parts` and the batch versions they are read at; `undefined`: uncacheable. */
+  async #partsKey(slice: string, parts: readonly RangePart[]): Promise<string | undefined> {
     const batch = parts.find((p) => p.view === 'batch');
     let versions = '';
     if (batch !== undefined) {
@@ -148,7 +157,7 @@ export class MergedView {
       versions = await this.#sources.batch.versionTag(batch.from, batch.to);
     }
     const cut = parts.map((p) => `${p.view}:${p.from}-${p.to}`).join(',');
-    return `${slice}|${windowMinutes}|${endMinute}|${cut}|${versions}`;
+    return `${slice}|${cut}|${versions}`;
   }
 
   async #rank(
@@ -163,19 +172,46 @@ export class MergedView {
       const stored = await this.#view(parts[0]!).topList(windowMinutes, slice, endMinute);
       if (stored !== undefined) return { ads: stored.ads.slice(0, n), method: 'stored' };
     }
+    const closedBefore = this.#popularCache?.closedBefore();
+    if (adFilter === undefined && closedBefore !== undefined) {
+      // A window still open at its end: its closed minutes' sums are cached and ranked once, and
+      // only the open minutes are read and added per request.
+      const closed = parts
+        .map((p) => ({ ...p, to: Math.min(p.to, closedBefore) }))
+        .filter((p) => p.from < p.to);
+      const open = parts
+        .map((p) => ({ ...p, from: Math.max(p.from, closedBefore) }))
+        .filter((p) => p.from < p.to);
+      const key = closed.length > 0 && open.length > 0 ? await this.#partsKey(slice, closed) : undefined;
+      if (key !== undefined) {
+        const [base, live] = await Promise.all([
+          this.#closedSums!.get(key, this.#popularCache!.ttlMs, async () => {
+            const sums = ranked(await this.#sum(closed, slice));
+            return { value: sums, weight: sums.ranked.length + 1 };
+          }),
+          this.#sum(open, slice),
+        ]);
+        return { ads: topOfSum(base, live, n), method: 'summed' };
+      }
+    }
+    return { ads: topN(entriesOf(await this.#sum(parts, slice, adFilter)), n), method: 'summed' };
+  }
+
+  /** Per-ad sums over every minute of `parts` (only the ads `adFilter` accepts, when given). */
+  async #sum(
+    parts: readonly RangePart[],
+    slice: string,
+    adFilter?: (adId: string) => boolean,
+  ): Promise<Map<string, number>> {
     const totals = new Map<string, number>();
     for (const part of parts) {
       const view = this.#view(part);
-      const minutes = minutesIn(part.from, part.to);
-      const lists = await mapLimit(minutes, this.#concurrency, (m) => view.sliceMinute(slice, m));
-      for (const list of lists) {
-        for (const { adId, count } of list) {
-          if (adFilter !== undefined && !adFilter(adId)) continue;
-          totals.set(adId, (totals.get(adId) ?? 0) + count);
-        }
-      }
+      const lists = await mapLimit(minutesIn(part.from, part.to), this.#concurrency, (m) =>
+        view.sliceMinute(slice, m),
+      );
+      addLists(totals, lists, adFilter);
     }
-    return { ads: topN(entriesOf(totals), n), method: 'summed' };
+    return totals;
   }
 
   #view(part: RangePart): ViewReader {

@@ -158,6 +158,11 @@ describe('the cached merged view while the views change', () => {
     const to = START + 41 * MINUTE;
     const base = f.speed.count(ad, 'all', from, to);
     expect((await view.count(ad, 'all', from, to)).count).toBe(base);
+    // A window open at its end: cached sums of its closed minutes plus its open minutes read live.
+    for (let i = 0; i < 2; i++)
+      expect((await view.popular('all', 60, to, TOP_N)).ads).toEqual(
+        expectedTop(f, undefined, 60, 'all', to, TOP_N),
+      );
     const open = START + 40 * MINUTE;
     const closed = START + 5 * MINUTE;
     const cell = (minute: number) => f.speed.count(ad, 'all', minute, minute + MINUTE);

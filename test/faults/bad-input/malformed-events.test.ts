@@ -2,13 +2,15 @@
  * The malformed-event table through both entry points of the running system (collector, speed
  * layer and API as `adclick` processes): the collector answers 202 naming each broken event's
  * field; records produced straight to Kafka become dead letters with the reason, the original
- * bytes and their partition/offset; none of them is counted, and the valid clicks between and
+ * bytes and their partition/offset (also bytes that are not UTF-8, and a null value); none of them is counted, and the valid clicks between and
  * after them are counted exactly.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { minuteOf } from '../../../shared/aggregation/time.ts';
 import { waitFor } from '../../../shared/async/wait-for.ts';
 import type { GeneratedRecord } from '../../../shared/generator/types.ts';
+import { createKafka, kafkaOptionsFrom } from '../../../shared/kafka/kafka.ts';
+import { silentLogger } from '../../../shared/logger/logger.ts';
 import { partitionForKey } from '../../../shared/partitioning/partition-for-key.ts';
 import { MALFORMED_EVENTS } from '../../fixtures/malformed-events.ts';
 import { PIPELINE_PARTITIONS, type Pipeline, startPipeline } from '../../helpers/pipeline.ts';
@@ -139,6 +141,36 @@ describe('malformed events through the running system', () => {
       });
       expect(letter!.reason, c.name).toMatch(/\w{3}/);
     }
+  });
+
+  it('dead-letters records that are not text at all: invalid UTF-8 (original in base64) and a null value', async () => {
+    const kafka = createKafka(kafkaOptionsFrom(p.config, { clientId: 'test-bad-bytes' }), silentLogger());
+    const producer = kafka.producer();
+    await producer.connect();
+    const bytes = Buffer.from([0x7b, 0xff, 0xfe, 0x00, 0x7d]);
+    try {
+      await producer.send({
+        topic: p.config.kafka.topic,
+        acks: -1,
+        messages: [
+          { partition: 0, value: bytes },
+          { partition: 0, key: 'ad-1', value: null },
+        ],
+      });
+    } finally {
+      await producer.disconnect();
+    }
+    const letters = await readTopic(p.config, p.config.kafka.dlqTopic, MALFORMED_EVENTS.length + 2);
+    expect(letters).toHaveLength(MALFORMED_EVENTS.length + 2);
+    const binary = letters.find((l) => l.originalEncoding === 'base64');
+    expect(binary, JSON.stringify(letters.slice(-2))).toMatchObject({
+      original: bytes.toString('base64'),
+      partition: 0,
+    });
+    expect(binary!.reason).toMatch(/\w{3}/);
+    const empty = letters.find((l) => l.original === null);
+    expect(empty, JSON.stringify(letters.slice(-2))).toMatchObject({ partition: 0 });
+    expect(Number(empty!.offset)).toBe(Number(binary!.offset) + 1);
   });
 
   it('counts none of them, and every valid click before, between and after them exactly once', async () => {

@@ -2,8 +2,8 @@
  * The malformed-event table through both entry points of the running system (collector, speed
  * layer and API as `adclick` processes): the collector answers 202 naming each broken event's
  * field; records produced straight to Kafka become dead letters with the reason, the original
- * bytes and their partition/offset (also bytes that are not UTF-8, and a null value); none of them is counted, and the valid clicks between and
- * after them are counted exactly.
+ * bytes and their partition/offset (also bytes that are not UTF-8, and a null value); none of
+ * them is counted, and the valid clicks between and after them are counted exactly.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { minuteOf } from '../../../shared/aggregation/time.ts';

@@ -13,6 +13,12 @@ export interface SpeedLayerOptions {
   idleTimeoutMs: number;
   /** How often changed cells, top lists and snapshots are written (default 500 ms, at most 1 s). */
   flushIntervalMs: number;
+  /**
+   * Snapshots are taken at most this often (default 2000 ms, at least the flush interval), always
+   * at a flush and saved after that flush's rows. Each one encodes a partition's whole state, so
+   * taking it at every flush cost more than the view writes; a crash replays a little more.
+   */
+  snapshotIntervalMs: number;
   /** Closed minutes kept in memory for sliding windows (default: largest window + 10 minutes). */
   retainMinutes: number;
   /**
@@ -33,6 +39,7 @@ export interface SpeedLayerOptions {
 export const SPEED_DEFAULTS = {
   groupId: 'adclick-speed',
   flushIntervalMs: 500,
+  snapshotIntervalMs: 2000,
   sessionTimeoutMs: 30_000,
   retainMarginMinutes: 10,
 } as const;
@@ -51,6 +58,7 @@ export function speedOptionsFrom(
     allowedLatenessMs: config.aggregation.allowedLatenessMs,
     idleTimeoutMs: config.aggregation.idleTimeoutMs,
     flushIntervalMs: SPEED_DEFAULTS.flushIntervalMs,
+    snapshotIntervalMs: SPEED_DEFAULTS.snapshotIntervalMs,
     sessionTimeoutMs: SPEED_DEFAULTS.sessionTimeoutMs,
     retainMinutes: Math.max(...definition.windowsMinutes, 1) + SPEED_DEFAULTS.retainMarginMinutes,
     rekey: true,
@@ -72,6 +80,11 @@ export function validateSpeedOptions(o: SpeedLayerOptions): void {
   if (o.groupId.trim() === '') fail('groupId', 'must not be empty');
   if (!Number.isInteger(o.flushIntervalMs) || o.flushIntervalMs < 10 || o.flushIntervalMs > 1000)
     fail('flushIntervalMs', `expected 10–1000 ms, got ${o.flushIntervalMs}`);
+  if (!Number.isInteger(o.snapshotIntervalMs) || o.snapshotIntervalMs < o.flushIntervalMs)
+    fail(
+      'snapshotIntervalMs',
+      `expected a whole number ≥ the flush interval (${o.flushIntervalMs} ms), got ${o.snapshotIntervalMs}`,
+    );
   if (!Number.isInteger(o.sessionTimeoutMs) || o.sessionTimeoutMs < 1000)
     fail('sessionTimeoutMs', `expected a whole number ≥ 1000 ms, got ${o.sessionTimeoutMs}`);
   const largest = Math.max(...o.definition.windowsMinutes, 1);

@@ -57,6 +57,8 @@ export class SpeedLayer implements Lifecycle {
   readonly #pendingPlans: FlushPlan[] = [];
   readonly #pendingSnapshots = new Map<number, StoredSnapshot>();
   readonly #saved = new Map<number, string>();
+  /** Partitions of the latest assignment (a restore finishing after a revoke is discarded). */
+  #assigned = new Set<number>();
   #partitionCount = 0;
   #consumer: Consumer | undefined;
   #admin: Admin | undefined;
@@ -64,6 +66,7 @@ export class SpeedLayer implements Lifecycle {
   #running = false;
   #flushing: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
+  #lastSnapshotMs = 0;
 
   constructor(options: SpeedLayerOptions, deps: SpeedLayerDeps) {
     validateSpeedOptions(options);
@@ -118,9 +121,20 @@ export class SpeedLayer implements Lifecycle {
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       const assigned = new Set(event.payload.memberAssignment[this.#o.topic] ?? []);
       this.#log.info({ partitions: [...assigned] }, 'partitions assigned');
+      this.#assigned = assigned;
       // A partition that left us is restored by its new owner from its snapshot; ours is stale.
       for (const p of [...this.#loaded.keys()]) {
         if (!assigned.has(p)) this.#forget(p);
+      }
+      // Restored now rather than on its first batch, so the first fetch already seeks right and
+      // an idle partition's state (and its closing minutes) is back without waiting for records.
+      for (const p of assigned) {
+        this.#ensureLoaded(p).catch((error: unknown) =>
+          this.#log.warn(
+            { err: String(error), partition: p },
+            'eager restore failed; retried on first batch',
+          ),
+        );
       }
     });
     try {
@@ -173,12 +187,17 @@ export class SpeedLayer implements Lifecycle {
    * keeps its plan and snapshots pending; the next flush retries them in order.
    */
   flush(): Promise<void> {
-    const run = this.#flushing.then(() => this.#flushOnce());
+    return this.#flush(true);
+  }
+
+  /** @param snapshot take snapshots even if the snapshot interval has not elapsed */
+  #flush(snapshot: boolean): Promise<void> {
+    const run = this.#flushing.then(() => this.#flushOnce(snapshot));
     this.#flushing = run.catch(() => undefined);
     return run;
   }
 
-  async #flushOnce(): Promise<void> {
+  async #flushOnce(forceSnapshot: boolean): Promise<void> {
     // Plan and snapshots are taken together, synchronously: both describe the same input prefix.
     const now = Date.now();
     const plan = this.#states.plan(now, { perPartition: this.#deps.topLists !== undefined });
@@ -186,7 +205,10 @@ export class SpeedLayer implements Lifecycle {
       plan.cells.length + plan.closed.length + plan.topLists.length + plan.partitionTopLists.length;
     if (size > 0) this.#pendingPlans.push(plan);
     const encodeStart = performance.now();
-    for (const p of this.#dirty) {
+    // Without a snapshot now, the partitions stay dirty for the next flush that takes one.
+    const snapshotNow = forceSnapshot || now - this.#lastSnapshotMs >= this.#o.snapshotIntervalMs;
+    if (snapshotNow) this.#lastSnapshotMs = now;
+    for (const p of snapshotNow ? this.#dirty : []) {
       if (!this.#states.has(p)) continue;
       const state = this.#states.get(p);
       this.#pendingSnapshots.set(p, {
@@ -196,7 +218,7 @@ export class SpeedLayer implements Lifecycle {
         state: encodeSnapshot(state.snapshot()),
       });
     }
-    this.#dirty.clear();
+    if (snapshotNow) this.#dirty.clear();
     const encodeMs = performance.now() - encodeStart;
     for (const p of this.#states.partitions()) {
       const wm = this.#states.get(p).watermarkMs;
@@ -243,7 +265,7 @@ export class SpeedLayer implements Lifecycle {
   #scheduleFlush(): void {
     if (!this.#running) return;
     this.#timer = setTimeout(() => {
-      this.flush()
+      this.#flush(false)
         .catch(() => undefined)
         .finally(() => this.#scheduleFlush());
     }, this.#o.flushIntervalMs);
@@ -269,6 +291,7 @@ export class SpeedLayer implements Lifecycle {
 
   async #restore(partition: number): Promise<void> {
     const stored = await this.#deps.snapshots.load(this.#o.groupId, partition);
+    if (!this.#assigned.has(partition)) return;
     if (stored !== undefined) {
       if (stored.topic !== this.#o.topic) {
         throw new AdclickError(
@@ -283,6 +306,7 @@ export class SpeedLayer implements Lifecycle {
       // No snapshot: start from the earliest record still in the log.
       const offsets = await this.#admin!.fetchTopicOffsets(this.#o.topic);
       const low = offsets.find((o) => o.partition === partition)?.low ?? '0';
+      if (!this.#assigned.has(partition)) return;
       this.#states.drop(partition);
       this.#states.get(partition).nextOffset = low;
     }

@@ -18,6 +18,7 @@ describe('speed layer options', () => {
     [{ groupId: ' ' }, /speed\.groupId/],
     [{ retainMinutes: 1 }, /speed\.retainMinutes/],
     [{ sessionTimeoutMs: 10 }, /speed\.sessionTimeoutMs/],
+    [{ flushIntervalMs: 500, snapshotIntervalMs: 200 }, /speed\.snapshotIntervalMs/],
   ])('names the failing option %o', (override, message) => {
     expect(() => validateSpeedOptions(speedOptionsFrom(config, override))).toThrow(message);
   });

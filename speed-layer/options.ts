@@ -15,8 +15,9 @@ export interface SpeedLayerOptions {
   flushIntervalMs: number;
   /**
    * Snapshots are taken at most this often (default 2000 ms, at least the flush interval), always
-   * at a flush and saved after that flush's rows. Each one encodes a partition's whole state, so
-   * taking it at every flush cost more than the view writes; a crash replays a little more.
+   * at a flush and saved after that flush's rows. Each one encodes a partition's whole state
+   * (every retained minute), which grows with the window; taking fewer costs only a slightly
+   * longer replay after a crash.
    */
   snapshotIntervalMs: number;
   /** Closed minutes kept in memory for sliding windows (default: largest window + 10 minutes). */

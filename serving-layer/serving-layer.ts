@@ -63,7 +63,7 @@ export function createServingLayer(config: AdclickConfig, stores: ServingStores,
   const base = config.ports.metrics;
   return new ApiServer(
     {
-      merged: cachedMergedView(config, stores),
+      merged: cachedMergedView(config, stores, { onCacheRead: metrics.recordCacheRead }),
       access: new AccessControl(config.apiTokens),
       definition,
       reports: new CassandraReconciliationReportStore(stores.cassandra, config.cassandra.keyspace),
@@ -95,22 +95,35 @@ export const BATCH_POINTER_TTL_MS = 1000;
 export function cachedMergedView(
   config: AdclickConfig,
   stores: Pick<ServingStores, 'speed' | 'batch'>,
-  options: { now?: () => number } = {},
+  options: { now?: () => number; onCacheRead?: (cache: string, hit: boolean) => void } = {},
 ): MergedView {
   const { allowedLatenessMs, idleTimeoutMs, topN } = config.aggregation;
   const now = options.now === undefined ? {} : { now: options.now };
+  const record = options.onCacheRead;
+  const told = (cache: string) =>
+    record === undefined ? {} : { onRead: (hit: boolean) => record(cache, hit) };
   const speed = new CachedSpeedView(stores.speed, {
     closedAfterMs: allowedLatenessMs + idleTimeoutMs + MINUTE_MS,
     ttlMs: SPEED_CACHE_TTL_MS,
     ...now,
+    ...told('speed'),
   });
-  const batch = new CachedBatchView(stores.batch, { pointerTtlMs: BATCH_POINTER_TTL_MS, ...now });
+  const batch = new CachedBatchView(stores.batch, {
+    pointerTtlMs: BATCH_POINTER_TTL_MS,
+    ...now,
+    ...told('batch'),
+  });
   return new MergedView(
     { speed, batch },
     {
       topN,
       watermarkCacheMs: 1000,
-      popularCache: { ttlMs: SPEED_CACHE_TTL_MS, closedBefore: () => speed.closedBefore(), ...now },
+      popularCache: {
+        ttlMs: SPEED_CACHE_TTL_MS,
+        closedBefore: () => speed.closedBefore(),
+        ...now,
+        ...(record === undefined ? {} : { onRead: record }),
+      },
     },
   );
 }

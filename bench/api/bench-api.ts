@@ -129,7 +129,9 @@ async function main() {
       // A warm-up on the same requests, so prepared statements, connections and the serving
       // layer's caches are as under steady load; `warmup=0` measures from cold.
       if (WARMUP_S > 0) await autocannon({ url, connections: 4, duration: WARMUP_S, requests });
+      const before = await cacheReads(url);
       const r = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_S, requests });
+      const after = await cacheReads(url);
       const row = {
         scenario: s.name,
         requests: r.requests.total,
@@ -141,6 +143,8 @@ async function main() {
         non2xx: r.non2xx,
         errors: r.errors,
         meetsP99Target: r.latency.p99 <= 10,
+        /** Reads of each serving cache during the measured run, and the share served from it. */
+        cacheReads: cacheDelta(before, after),
       };
       console.log(
         `${s.name}: ${row.reqPerSec} req/s, p50 ${row.p50ms} ms, p99 ${row.p99ms} ms, non-2xx ${row.non2xx}`,
@@ -172,6 +176,34 @@ async function main() {
   }
 }
 
+type CacheCounts = Map<string, { hit: number; miss: number }>;
+
+/** The server's `adclick_api_cache_reads_total` counters, per cache. */
+async function cacheReads(url: string): Promise<CacheCounts> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const out: CacheCounts = new Map();
+  for (const m of text.matchAll(/^adclick_api_cache_reads_total\{([^}]*)\} (\d+)/gm)) {
+    const cache = /cache="([^"]+)"/.exec(m[1]!)?.[1] ?? '?';
+    const result = /result="([^"]+)"/.exec(m[1]!)?.[1] === 'hit' ? 'hit' : 'miss';
+    const c = out.get(cache) ?? { hit: 0, miss: 0 };
+    c[result] += Number(m[2]);
+    out.set(cache, c);
+  }
+  return out;
+}
+
+function cacheDelta(before: CacheCounts, after: CacheCounts) {
+  const out: Record<string, { hits: number; misses: number; hitRatio: number }> = {};
+  for (const [cache, a] of after) {
+    const b = before.get(cache) ?? { hit: 0, miss: 0 };
+    const hits = a.hit - b.hit;
+    const misses = a.miss - b.miss;
+    if (hits + misses > 0)
+      out[cache] = { hits, misses, hitRatio: Number((hits / (hits + misses)).toFixed(4)) };
+  }
+  return out;
+}
+
 function markdown(r: {
   at: string;
   machine: { cpus: number; loadAverage1m: number };
@@ -184,6 +216,7 @@ function markdown(r: {
     p99ms: number;
     non2xx: number;
     meetsP99Target: boolean;
+    cacheReads: Record<string, { hitRatio: number }>;
   }>;
 }): string {
   return [
@@ -195,14 +228,19 @@ function markdown(r: {
     '',
     `Load average (1 min) at the end: ${r.machine.loadAverage1m.toFixed(1)} on ${r.machine.cpus} cores — other work on the machine shows up in these figures.`,
     '',
-    '| scenario | req/s | p50 ms | p99 ms | non-2xx | p99 ≤ 10 ms |',
-    '|---|---:|---:|---:|---:|---|',
+    '| scenario | req/s | p50 ms | p99 ms | non-2xx | p99 ≤ 10 ms | cache hits |',
+    '|---|---:|---:|---:|---:|---|---|',
     ...r.results.map(
       (x) =>
-        `| ${x.scenario} | ${x.reqPerSec} | ${x.p50ms} | ${x.p99ms} | ${x.non2xx} | ${x.meetsP99Target ? 'yes' : 'no'} |`,
+        `| ${x.scenario} | ${x.reqPerSec} | ${x.p50ms} | ${x.p99ms} | ${x.non2xx} | ${x.meetsP99Target ? 'yes' : 'no'} | ${cacheCell(x.cacheReads)} |`,
     ),
     '',
   ].join('\n');
+}
+
+function cacheCell(reads: Record<string, { hitRatio: number }>): string {
+  const parts = Object.entries(reads).map(([cache, r]) => `${cache} ${(r.hitRatio * 100).toFixed(1)}%`);
+  return parts.length === 0 ? '—' : parts.join(', ');
 }
 
 main().catch((error) => {

@@ -17,6 +17,12 @@ export class ApiMetrics {
     labelNames: ['method'],
     registers: [this.registry],
   });
+  readonly cacheReads = new Counter({
+    name: 'adclick_api_cache_reads_total',
+    help: 'Reads of the serving caches (batch, speed, answers, closed_sums) by result (hit/miss)',
+    labelNames: ['cache', 'result'],
+    registers: [this.registry],
+  });
   readonly reconciliationMismatching = new Gauge({
     name: 'adclick_reconciliation_mismatching_cells',
     help: 'Mismatching cells in the newest reconciliation report, by scope (day/hour)',
@@ -29,6 +35,11 @@ export class ApiMetrics {
     labelNames: ['scope'],
     registers: [this.registry],
   });
+
+  /** Counts one read of the cache `cache` (pass as a cache's `onRead`). */
+  recordCacheRead = (cache: string, hit: boolean): void => {
+    this.cacheReads.inc({ cache, result: hit ? 'hit' : 'miss' });
+  };
 
   /** Records a finished reconciliation (pass as `ReconcileDeps.onReport`). */
   recordReport = (report: ReconciliationReport): void => {

@@ -19,6 +19,8 @@ export interface CachedBatchViewOptions {
   /** Cells (list entries) kept across all cached reads (default 2,000,000). */
   maxCells?: number;
   now?: () => number;
+  /** Told of every cell read (not pointer read): a hit or a miss. */
+  onRead?: (hit: boolean) => void;
 }
 
 type Cached = MinuteCount[] | AdCount[] | { list: TopList | undefined };
@@ -55,6 +57,7 @@ export class CachedBatchView implements BatchReader {
     this.#reads = new ReadCache({
       maxWeight: options.maxCells ?? 2_000_000,
       ...(now === undefined ? {} : { now }),
+      ...(options.onRead === undefined ? {} : { onRead: options.onRead }),
     });
   }
 

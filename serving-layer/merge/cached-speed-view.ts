@@ -19,6 +19,8 @@ export interface CachedSpeedViewOptions {
   /** Cells (list entries) kept across all cached reads (default 1,000,000). */
   maxCells?: number;
   now?: () => number;
+  /** Told of every read of closed minutes: a hit or a miss (open minutes are not counted). */
+  onRead?: (hit: boolean) => void;
 }
 
 type Cached = MinuteCount[] | AdCount[] | { list: TopList | undefined };
@@ -49,7 +51,11 @@ export class CachedSpeedView implements ViewReader {
         });
     }
     this.#now = options.now ?? Date.now;
-    this.#reads = new ReadCache({ maxWeight: options.maxCells ?? 1_000_000, now: this.#now });
+    this.#reads = new ReadCache({
+      maxWeight: options.maxCells ?? 1_000_000,
+      now: this.#now,
+      ...(options.onRead === undefined ? {} : { onRead: options.onRead }),
+    });
   }
 
   /** First minute that may still change: every minute before it is closed. */

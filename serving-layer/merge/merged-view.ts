@@ -51,9 +51,12 @@ export class MergedView {
     this.#watermarkCacheMs = options.watermarkCacheMs ?? 0;
     this.#popularCache = options.popularCache;
     if (options.popularCache !== undefined) {
-      const { maxEntries = 1000, now } = options.popularCache;
-      this.#answers = new ReadCache({ maxWeight: maxEntries, ...(now === undefined ? {} : { now }) });
-      this.#closedSums = new ReadCache({ maxWeight: 2_000_000, ...(now === undefined ? {} : { now }) });
+      const { maxEntries = 1000, now, onRead } = options.popularCache;
+      const clock = now === undefined ? {} : { now };
+      const told = (cache: 'answers' | 'closed_sums') =>
+        onRead === undefined ? {} : { onRead: (hit: boolean) => onRead(cache, hit) };
+      this.#answers = new ReadCache({ maxWeight: maxEntries, ...clock, ...told('answers') });
+      this.#closedSums = new ReadCache({ maxWeight: 2_000_000, ...clock, ...told('closed_sums') });
     }
   }
 

@@ -17,6 +17,8 @@ export interface ReadCacheOptions {
   maxWeight: number;
   /** Clock in ms (tests pass their own). */
   now?: () => number;
+  /** Told of every read: served from the cache (or a load already under way) or not. */
+  onRead?: (hit: boolean) => void;
 }
 
 /**
@@ -29,6 +31,7 @@ export class ReadCache<V> {
   readonly #entries = new Map<string, Entry<V>>();
   readonly #maxWeight: number;
   readonly #now: () => number;
+  readonly #onRead: ((hit: boolean) => void) | undefined;
   #weight = 0;
 
   constructor(options: ReadCacheOptions) {
@@ -38,6 +41,7 @@ export class ReadCache<V> {
       });
     this.#maxWeight = options.maxWeight;
     this.#now = options.now ?? Date.now;
+    this.#onRead = options.onRead;
   }
 
   /** Summed weight of the entries held (for tests and metrics). */
@@ -58,10 +62,12 @@ export class ReadCache<V> {
       if (hit.expiresAt > now) {
         // Re-inserted so that Map order is least recently used first.
         this.#entries.set(key, hit);
+        this.#onRead?.(true);
         return hit.value;
       }
       this.#weight -= hit.weight;
     }
+    this.#onRead?.(false);
     const entry: Entry<V> = { value: undefined as unknown as Promise<V>, weight: 1, expiresAt: now + ttlMs };
     entry.value = load().then(
       (loaded) => {

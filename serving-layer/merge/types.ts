@@ -52,6 +52,8 @@ export interface MergeOptions {
     /** Answers kept at most (default 1000). */
     maxEntries?: number;
     now?: () => number;
+    /** Told of every read of the answer and closed-sums caches: a hit or a miss. */
+    onRead?: (cache: 'answers' | 'closed_sums', hit: boolean) => void;
   };
 }
 

@@ -54,6 +54,16 @@ describe('ReadCache', () => {
     expect(cache.weight).toBeLessThanOrEqual(10);
   });
 
+  it('tells every read as a hit or a miss (a load under way counts as a hit)', async () => {
+    const seen: boolean[] = [];
+    const cache = new ReadCache<number>({ maxWeight: 10, onRead: (hit) => seen.push(hit) });
+    const load = async () => ({ value: 1, weight: 1 });
+    await Promise.all([cache.get('a', 1000, load), cache.get('a', 1000, load)]);
+    await cache.get('a', 1000, load);
+    await cache.get('b', 1000, load);
+    expect(seen).toEqual([false, true, true, false]);
+  });
+
   it('refuses a bound that is not positive, naming it', () => {
     expect(() => new ReadCache({ maxWeight: 0 })).toThrow('readCache.maxWeight');
   });

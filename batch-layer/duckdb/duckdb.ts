@@ -50,3 +50,37 @@ export function sqlString(value: string): string {
 export function sqlStringList(values: readonly string[]): string {
   return `[${values.map(sqlString).join(', ')}]`;
 }
+
+/**
+ * Runs a query whose columns are all numeric (INTEGER or DOUBLE) and returns them as typed arrays,
+ * chunk by chunk: millions of cells come back without one JavaScript value per cell.
+ */
+export async function readNumberColumns(
+  connection: DuckDBConnection,
+  sql: string,
+  columns: number,
+): Promise<Float64Array[]> {
+  const result = await connection.run(sql);
+  let out = Array.from({ length: columns }, () => new Float64Array(1 << 16));
+  let rows = 0;
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (chunk === null || chunk.rowCount === 0) break;
+    const n = chunk.rowCount;
+    if (rows + n > out[0]!.length) {
+      const grown = Math.max(rows + n, out[0]!.length * 2);
+      out = out.map((a) => {
+        const b = new Float64Array(grown);
+        b.set(a.subarray(0, rows));
+        return b;
+      });
+    }
+    for (let c = 0; c < columns; c++) {
+      const vector = chunk.getColumnVector(c);
+      const target = out[c]!;
+      for (let i = 0; i < n; i++) target[rows + i] = (vector.getItem(i) as number | null) ?? 0;
+    }
+    rows += n;
+  }
+  return out.map((a) => a.subarray(0, rows));
+}

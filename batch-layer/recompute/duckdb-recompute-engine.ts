@@ -1,7 +1,13 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { MinuteCount, TopList } from '../../shared/aggregate-store/types.ts';
 import { HOUR_MS } from '../../shared/aggregation/time.ts';
-import { closeDuckDb, type DuckDbSession, duckDbError, openDuckDb } from '../duckdb/duckdb.ts';
+import {
+  closeDuckDb,
+  type DuckDbSession,
+  duckDbError,
+  openDuckDb,
+  readNumberColumns,
+} from '../duckdb/duckdb.ts';
 import {
   adIdsQuery,
   adsSql,
@@ -40,9 +46,10 @@ export class DuckDbRecomputeEngine implements RecomputeEngine {
   async compute(input: HourComputeInput): Promise<HourAggregates> {
     if (this.busy) throw duckDbError(new Error('engine already computing an hour'), 'recomputing');
     this.busy = true;
+    let aggMinute: Promise<void> = Promise.resolve();
     try {
       this.session ??= openDuckDb(this.options);
-      const { connection } = await this.session;
+      const { instance, connection } = await this.session;
       const { hour, definition } = input;
       const stagesMs: Record<string, number> = {};
       let last = performance.now();
@@ -60,27 +67,32 @@ export class DuckDbRecomputeEngine implements RecomputeEngine {
       ];
       stage('dedup + cells (one statement)');
 
+      // agg/minute is written on a second connection while Node reads and ranks: DuckDB's export
+      // then uses the core the single-threaded ranking leaves free.
+      if (input.aggMinuteFile !== undefined) {
+        aggMinute = exportOnOwnConnection(instance, copyAggMinuteSql(hour, input.aggMinuteFile));
+        aggMinute.catch(() => undefined);
+      }
       const from = firstWindowMinute(hour, definition);
       const windowCells = await readWindowCells(connection, from);
       const cells = hourCells(windowCells, hour);
       stage('read cells into Node');
       const topLists = slidingTopLists(windowCells, hour, definition);
       stage('top-N lists');
-
-      if (input.aggMinuteFile !== undefined) {
-        await connection.run(copyAggMinuteSql(hour, input.aggMinuteFile));
-        stage('agg/minute Parquet');
-      }
       if (input.aggTopFile !== undefined) {
         await appendTops(connection, topLists);
         await connection.run(copyAggTopSql(input.aggTopFile));
         stage('agg/top Parquet');
       }
+      await aggMinute;
+      stage('agg/minute Parquet (rest, runs beside the ranking)');
       await connection.run(dropTablesSql);
       return { hour, rawRows, clicks, cells, topLists, stagesMs };
     } catch (error) {
       throw duckDbError(error, `recomputing hour ${new Date(input.hour).toISOString()}`);
     } finally {
+      // Never leave an export running into the next hour's tables.
+      await aggMinute.catch(() => undefined);
       this.busy = false;
     }
   }
@@ -89,6 +101,16 @@ export class DuckDbRecomputeEngine implements RecomputeEngine {
     const session = this.session;
     this.session = undefined;
     if (session !== undefined) closeDuckDb(await session.catch(() => undefined));
+  }
+}
+
+/** Runs one export statement on a connection of its own (tables, not temp tables, are shared). */
+async function exportOnOwnConnection(instance: DuckDBInstance, sql: string): Promise<void> {
+  const connection = await instance.connect();
+  try {
+    await connection.run(sql);
+  } finally {
+    connection.closeSync();
   }
 }
 
@@ -109,16 +131,12 @@ async function readWindowCells(connection: DuckDBConnection, fromMinute: number)
       count: new Float64Array(),
     };
   }
-  const columns = (await connection.runAndReadAll(windowCellsQuery(fromMinute, slices))).getColumnsJS();
-  const [s, ad, minute, count] = columns as [number[], number[], number[], number[]];
-  return {
-    adIds,
-    slices,
-    slice: Int32Array.from(s),
-    ad: Int32Array.from(ad),
-    minute: Float64Array.from(minute),
-    count: Float64Array.from(count),
-  };
+  const [slice, ad, minute, count] = (await readNumberColumns(
+    connection,
+    windowCellsQuery(fromMinute, slices),
+    4,
+  )) as [Float64Array, Float64Array, Float64Array, Float64Array];
+  return { adIds, slices, slice: Int32Array.from(slice), ad: Int32Array.from(ad), minute, count };
 }
 
 /** The cells of `[hour, hour + 1 h)`: the hour's share of the batch view. */

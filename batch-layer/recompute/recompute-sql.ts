@@ -1,4 +1,8 @@
-import { type AggregationDefinition, DIMENSIONS, slicesSql } from '../../shared/aggregation/definition.ts';
+import {
+  type AggregationDefinition,
+  DIMENSIONS,
+  sliceGroupingSql,
+} from '../../shared/aggregation/definition.ts';
 import { HOUR_MS } from '../../shared/aggregation/time.ts';
 import { sqlString, sqlStringList } from '../duckdb/duckdb.ts';
 
@@ -11,7 +15,8 @@ import { sqlString, sqlStringList } from '../duckdb/duckdb.ts';
  * one click carry the same event time, so they always meet in the same hour and count once. If a
  * buggy client reuses a `click_id` with a different ad, country or time inside one hour, the row
  * that came first in Kafka order — lowest `kafka_partition`, then lowest `kafka_offset` — wins.
- * Deduplicating per hour keeps every hour's recompute independent of every other hour's files.
+ * Deduplicating per hour keeps every hour's recompute independent of every other hour's files
+ * (the files read span the hour and the one before, so "which hour" is one comparison).
  *
  * Dedup and counting are ONE statement, so the deduplicated clicks stream through DuckDB's
  * pipeline instead of being materialised as a table and scanned again.
@@ -24,31 +29,24 @@ export function cellsSql(input: {
   const from = input.hour - HOUR_MS;
   const to = input.hour + HOUR_MS;
   if (input.files.length === 0)
-    return 'CREATE OR REPLACE TEMP TABLE cells (ad_id VARCHAR, slice VARCHAR, minute BIGINT, clicks BIGINT, raw BIGINT)';
-  const columns = ['click_id', 'ad_id', 'click_timestamp', ...dimensionColumns(input.definition)];
-  return `CREATE OR REPLACE TEMP TABLE cells AS
+    return 'CREATE OR REPLACE TABLE cells (ad_id VARCHAR, slice VARCHAR, minute BIGINT, clicks BIGINT, raw BIGINT)';
+  const columns = ['ad_id', 'click_timestamp', ...dimensionColumns(input.definition)];
+  const slices = sliceGroupingSql(input.definition, ['ad_id', 'minute']);
+  // Kafka order as one fixed-width number (partition in the high 64 bits): arg_min over it is
+  // much cheaper than over a struct of the two.
+  const kafkaOrder = '(kafka_partition::HUGEINT << 64) + kafka_offset';
+  return `CREATE OR REPLACE TABLE cells AS
 WITH clicks AS (
-  SELECT click_id,
-         arg_min({${columns
-           .slice(1)
-           .map((c) => `'${c}': ${c}`)
-           .join(', ')}}, {'p': kafka_partition, 'o': kafka_offset}) AS c,
-         count(*) AS copies
+  SELECT ${columns.map((c) => `arg_min(${c}, ${kafkaOrder}) AS ${c}`).join(', ')}, count(*) AS copies
   FROM read_parquet(${sqlStringList(input.files)}, union_by_name = true)
   WHERE click_timestamp >= make_timestamp(${from * 1000}::BIGINT)
     AND click_timestamp < make_timestamp(${to * 1000}::BIGINT)
-  GROUP BY click_id, date_trunc('hour', click_timestamp)
+  GROUP BY click_id, click_timestamp >= make_timestamp(${input.hour * 1000}::BIGINT)
 )
-SELECT ad_id, slice, epoch_ms(date_trunc('minute', click_timestamp)) AS minute,
+SELECT ad_id, ${slices.slice} AS slice, epoch_ms(date_trunc('minute', click_timestamp)) AS minute,
        count(*)::BIGINT AS clicks, sum(copies)::BIGINT AS raw
-FROM (
-  SELECT ${columns
-    .slice(1)
-    .map((c) => `c.${c} AS ${c}`)
-    .join(', ')}, copies, UNNEST(${slicesSql(input.definition)}) AS slice
-  FROM clicks
-)
-GROUP BY ALL`;
+FROM clicks
+GROUP BY ${slices.groupBy}`;
 }
 
 /** Lake columns the slices read (the same ones `slicesSql` names). */
@@ -96,9 +94,13 @@ WHERE c.minute >= ${fromMinute}`;
 export const createTopsSql =
   'CREATE OR REPLACE TABLE tops (window_minutes INTEGER, slice VARCHAR, end_minute BIGINT, rank BIGINT, ad_id VARCHAR, clicks BIGINT)';
 
+/**
+ * `agg/minute` of the hour. Rows are not sorted: sorting a million cells cost more than the rest
+ * of the export, and Parquet readers filter by the min/max statistics of each row group anyway.
+ */
 export function copyAggMinuteSql(hour: number, file: string): string {
   return `COPY (SELECT ad_id, slice, make_timestamp(minute * 1000) AS minute, clicks FROM cells
-WHERE minute >= ${hour} AND minute < ${hour + HOUR_MS} ORDER BY minute, slice, ad_id)
+WHERE minute >= ${hour} AND minute < ${hour + HOUR_MS})
 TO ${sqlString(file)} (FORMAT PARQUET, COMPRESSION ZSTD)`;
 }
 

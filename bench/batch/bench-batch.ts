@@ -11,10 +11,10 @@
  * 4. writes the hour's batch view to a throwaway Cassandra keyspace through CassandraBatchViewStore;
  * and writes reports/bench-batch.json and reports/bench-batch.md.
  *
- *   npm run bench:batch -- --clicks=10000000 --ads=200000 --writer-rows=1000000
+ *   npm run bench:batch -- --clicks=10000000 --ads=200000 --writer-rows=1000000 [--rounds=2] [--out=reports]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createParquetWriter } from '../../batch-layer/parquet/create-parquet-writer.ts';
 import { DuckDbRecomputeEngine } from '../../batch-layer/recompute/duckdb-recompute-engine.ts';
@@ -35,6 +35,11 @@ const ADS = Number(args.get('ads') ?? 200_000);
 const WRITER_ROWS = Number(args.get('writer-rows') ?? 1_000_000);
 const ROUNDS = Number(args.get('rounds') ?? 2);
 const root = join(import.meta.dirname, '..', '..');
+
+function cpuSeconds(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1e6;
+}
 
 function log(line: string): void {
   process.stderr.write(`bench:batch ${line}\n`);
@@ -77,17 +82,25 @@ async function main(): Promise<void> {
 
     const peerRounds: number[] = [];
     const projectRounds: number[] = [];
+    // CPU seconds of this process (DuckDB's threads included): far less disturbed than wall time
+    // by other work on a shared machine, so before/after comparisons can use them.
+    const peerCpu: number[] = [];
+    const projectCpu: number[] = [];
+    const loadBefore = loadavg()[0] ?? 0;
     let peer = { seconds: 0, cells: 0, clicks: 0 };
     let result: HourAggregates | undefined;
     let bestStages: Record<string, number> | undefined;
     for (let round = 1; round <= ROUNDS; round++) {
+      let cpu = process.cpuUsage();
       peer = await timePeer(lake.files);
+      peerCpu.push(cpuSeconds(cpu));
       peerRounds.push(peer.seconds);
       log(`round ${round}: peer query ${peer.seconds.toFixed(2)} s (${peer.cells} cells)`);
       result = undefined;
       const engine = new DuckDbRecomputeEngine();
       try {
         const t = performance.now();
+        cpu = process.cpuUsage();
         result = await engine.compute({
           hour,
           hourFiles: lake.files,
@@ -97,6 +110,7 @@ async function main(): Promise<void> {
           aggTopFile: join(dir, 'agg-top.parquet'),
         });
         const seconds = (performance.now() - t) / 1000;
+        projectCpu.push(cpuSeconds(cpu));
         if (projectRounds.every((s) => s > seconds)) bestStages = result.stagesMs;
         projectRounds.push(seconds);
       } finally {
@@ -150,18 +164,22 @@ async function main(): Promise<void> {
       },
       peer: {
         roundsSeconds: peerRounds.map((s) => Number(s.toFixed(2))),
+        roundsCpuSeconds: peerCpu.map((s) => Number(s.toFixed(2))),
         clicksPerSecond: Math.round(lake.rows / peerBest),
         cells: peer.cells,
         clicks: peer.clicks,
       },
       recompute: {
         roundsSeconds: projectRounds.map((s) => Number(s.toFixed(2))),
+        roundsCpuSeconds: projectCpu.map((s) => Number(s.toFixed(2))),
         clicksPerSecond: Math.round(lake.rows / projectBest),
         cells: result.cells.length,
         topLists: result.topLists.length,
         stagesSeconds: stages,
       },
       recomputeVsPeerTime: Number((projectBest / peerBest).toFixed(3)),
+      recomputeVsPeerCpu: Number((Math.min(...projectCpu) / Math.min(...peerCpu)).toFixed(3)),
+      loadAverage: { before: Number(loadBefore.toFixed(2)), after: Number((loadavg()[0] ?? 0).toFixed(2)) },
       cassandra: {
         rows: cassandraRows,
         seconds: Number(cassandraSeconds.toFixed(1)),
@@ -170,7 +188,7 @@ async function main(): Promise<void> {
       totalSeconds: Number(((performance.now() - started) / 1000).toFixed(0)),
       targets: { recomputeVsPeerTime: 1.25 },
     };
-    writeReports(join(root, 'reports'), report);
+    writeReports(args.get('out') ?? join(root, 'reports'), report);
     console.log(JSON.stringify(report, null, 2));
   } finally {
     rmSync(dir, { recursive: true, force: true });

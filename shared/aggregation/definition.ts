@@ -49,6 +49,25 @@ export function slicesSql(definition: AggregationDefinition): string {
 }
 
 /**
+ * The same slices as a `GROUP BY GROUPING SETS` (DuckDB dialect): one grouping set per slice over
+ * `keys` (e.g. `ad_id, minute`), and the `slice` expression naming the set a result row belongs to.
+ * Grouping sets let one aggregation produce every slice without unnesting each row first. Kept
+ * beside `slicesOf` and `slicesSql` on purpose; they must name the same slices.
+ */
+export function sliceGroupingSql(
+  definition: AggregationDefinition,
+  keys: readonly string[],
+): { groupBy: string; slice: string } {
+  const dims = [...new Set(definition.dimensions)];
+  const sets = [[...keys], ...dims.map((d) => [...keys, DIMENSIONS[d]])];
+  const cases = dims.map((d) => `WHEN grouping(${DIMENSIONS[d]}) = 0 THEN '${d}=' || ${DIMENSIONS[d]}`);
+  return {
+    groupBy: `GROUPING SETS (${sets.map((set) => `(${set.join(', ')})`).join(', ')})`,
+    slice: cases.length === 0 ? `'${ALL_SLICE}'` : `CASE ${cases.join(' ')} ELSE '${ALL_SLICE}' END`,
+  };
+}
+
+/**
  * Turns an API filter (`country:US`, SPEC A3) into a slice key; `undefined`/empty → `all`.
  *
  * @throws AdclickError `INVALID_INPUT` naming `filter` and the dimensions that exist.

@@ -118,5 +118,5 @@ describe('archiver → lake → recompute (in memory, DuckDB for real)', () => {
     expect(new Set(view.cells().map((c) => JSON.stringify(c)))).toEqual(
       new Set(before.map((c) => JSON.stringify(c))),
     );
-  });
+  }, 60_000);
 });

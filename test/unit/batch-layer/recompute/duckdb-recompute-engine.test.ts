@@ -112,7 +112,7 @@ describe('DuckDbRecomputeEngine', () => {
       }
     }
     expect(result.topLists).toHaveLength(lists);
-  });
+  }, 60_000);
 
   it('keeps the first row in Kafka order when a click_id is reused with another ad', async () => {
     const hour = Date.UTC(2026, 0, 31, 9);

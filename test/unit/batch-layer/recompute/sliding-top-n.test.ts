@@ -169,5 +169,5 @@ describe('DuckDbRecomputeEngine top-N lists', () => {
     });
     expect(result.topLists).toEqual(naiveTopLists([...cellCounts.values()], HOUR, definition));
     expect(result.topLists.some((l) => l.ads.length > 1 && l.ads[0]!.count === l.ads[1]!.count)).toBe(true);
-  });
+  }, 60_000);
 });

@@ -58,7 +58,8 @@ export async function runLayer(
     };
     createInterface({ input: child.stderr }).on('line', (line) => {
       keep(line);
-      if (!line.includes('npm warn')) progress(line);
+      // Stack frames stay in the failure message's tail; they drown the progress lines.
+      if (!line.includes('npm warn') && !/^\s+at /.test(line)) progress(line);
     });
     // stdout carries the JSON report and the seeding lines; only kept for a failure message.
     createInterface({ input: child.stdout }).on('line', keep);

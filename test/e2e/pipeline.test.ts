@@ -84,6 +84,12 @@ describe('end to end: collector and Kafka → speed layer, archiver, batch repla
     await p.waitCaughtUp();
     await replay(p, all);
     await expectApiEquals(p, all, scope, 'the API to equal the recount of all valid clicks', 60_000);
+    const source = await p.api<{ source: { batch_until: number | null } }>(
+      `/v1/ads/${scope.ads[0]}/aggregated_count?from=${scope.from}&to=${scope.to}`,
+    );
+    expect(source.source.batch_until, 'the stream lies before the batch watermark').toBeGreaterThanOrEqual(
+      scope.to,
+    );
     const reports = await reconcile(p, all);
     expectExplained(reports, all);
     const differing = [...all.cells].filter(([key, n]) => (onTime.cells.get(key) ?? 0) !== n).length;

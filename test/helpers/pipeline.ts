@@ -7,6 +7,9 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BatchRuntime, batchSettingsFrom } from '../../batch-layer/runtime.ts';
 import { waitFor } from '../../shared/async/wait-for.ts';
 import { createTestKeyspace, type TestKeyspace } from '../../shared/cassandra/testing.ts';
@@ -124,8 +127,12 @@ export async function startPipeline(name: string, roles: readonly Role[] = ROLES
   const dlqTopic = `${topic}-dlq`;
   const bucket = `t-e2e-${id}`.slice(0, 63);
   const queuePrefix = `t-e2e-${id}`;
+  // The children's own home: staging folders and the lake cache (whose paths do not name the
+  // bucket) stay apart from other tests and go with the pipeline.
+  const home = await mkdtemp(join(tmpdir(), `adclick-${name}-`));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    ADCLICK_HOME: home,
     KAFKA_TOPIC: topic,
     KAFKA_DLQ_TOPIC: dlqTopic,
     KAFKA_PARTITIONS: String(PIPELINE_PARTITIONS),
@@ -347,6 +354,7 @@ export async function startPipeline(name: string, roles: readonly Role[] = ROLES
       await runtime.ledger.deleteAll().catch(() => undefined);
       await runtime.close().catch(() => undefined);
       await keyspace.drop().catch(() => undefined);
+      await rm(home, { recursive: true, force: true });
     },
   };
   try {

@@ -202,7 +202,11 @@ export function openApiDocument(definition: AggregationDefinition): Schema {
         get: op('aggregatedCount', 'Clicks of one ad over [from, to)', [
           adIdParam,
           time('from', true, 'Range start, rounded down to the minute'),
-          time('to', true, 'Range end (exclusive), rounded down; at least one minute and at most 31 days after from'),
+          time(
+            'to',
+            true,
+            'Range end (exclusive), rounded down; at least one minute and at most 31 days after from',
+          ),
           filterParam,
         ]),
       },
@@ -210,7 +214,11 @@ export function openApiDocument(definition: AggregationDefinition): Schema {
         get: op('aggregatedCountSeries', 'Per-minute clicks of one ad over [from, to)', [
           adIdParam,
           time('from', true, 'Range start, rounded down to the minute'),
-          time('to', true, 'Range end (exclusive), rounded down; at least one minute and at most 31 days after from'),
+          time(
+            'to',
+            true,
+            'Range end (exclusive), rounded down; at least one minute and at most 31 days after from',
+          ),
           filterParam,
         ]),
       },

@@ -16,7 +16,7 @@ export interface CachedBatchViewOptions {
    * longest a re-published hour can still be answered from its previous version.
    */
   pointerTtlMs?: number;
-  /** Cells (list entries) kept across all cached reads (default 2,000,000). */
+  /** Cells (list entries) kept across all cached reads (default 1,000,000: roughly 100 MB). */
   maxCells?: number;
   now?: () => number;
   /** Told of every cell read (not pointer read): a hit or a miss. */
@@ -55,7 +55,7 @@ export class CachedBatchView implements BatchReader {
     const now = options.now;
     this.#pointers = new ReadCache({ maxWeight: 400, ...(now === undefined ? {} : { now }) });
     this.#reads = new ReadCache({
-      maxWeight: options.maxCells ?? 2_000_000,
+      maxWeight: options.maxCells ?? 1_000_000,
       ...(now === undefined ? {} : { now }),
       ...(options.onRead === undefined ? {} : { onRead: options.onRead }),
     });

@@ -16,7 +16,7 @@ export interface CachedSpeedViewOptions {
    * wall-clock rule above cannot see.
    */
   ttlMs?: number;
-  /** Cells (list entries) kept across all cached reads (default 1,000,000). */
+  /** Cells (list entries) kept across all cached reads (default 500,000: roughly 50 MB). */
   maxCells?: number;
   now?: () => number;
   /** Told of every read of closed minutes: a hit or a miss (open minutes are not counted). */
@@ -52,7 +52,7 @@ export class CachedSpeedView implements ViewReader {
     }
     this.#now = options.now ?? Date.now;
     this.#reads = new ReadCache({
-      maxWeight: options.maxCells ?? 1_000_000,
+      maxWeight: options.maxCells ?? 500_000,
       now: this.#now,
       ...(options.onRead === undefined ? {} : { onRead: options.onRead }),
     });

@@ -56,7 +56,7 @@ export class MergedView {
       const told = (cache: 'answers' | 'closed_sums') =>
         onRead === undefined ? {} : { onRead: (hit: boolean) => onRead(cache, hit) };
       this.#answers = new ReadCache({ maxWeight: maxEntries, ...clock, ...told('answers') });
-      this.#closedSums = new ReadCache({ maxWeight: 2_000_000, ...clock, ...told('closed_sums') });
+      this.#closedSums = new ReadCache({ maxWeight: 1_000_000, ...clock, ...told('closed_sums') });
     }
   }
 

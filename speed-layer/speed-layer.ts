@@ -67,6 +67,8 @@ export class SpeedLayer implements Lifecycle {
   #flushing: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #lastSnapshotMs = 0;
+  /** Partition → our claim on its snapshot row (`SnapshotStore.claim`). */
+  readonly #epochs = new Map<number, number>();
 
   constructor(options: SpeedLayerOptions, deps: SpeedLayerDeps) {
     validateSpeedOptions(options);
@@ -216,6 +218,7 @@ export class SpeedLayer implements Lifecycle {
         topic: this.#o.topic,
         offset: state.nextOffset,
         state: encodeSnapshot(state.snapshot()),
+        epoch: this.#epochs.get(p) ?? 0,
       });
     }
     if (snapshotNow) this.#dirty.clear();
@@ -239,10 +242,20 @@ export class SpeedLayer implements Lifecycle {
       }
       this.metrics.flushSeconds.observe((performance.now() - started) / 1000);
       if (this.#pendingSnapshots.size === 0) return;
-      const snapshots = [...this.#pendingSnapshots.values()];
+      const pending = [...this.#pendingSnapshots.values()];
       const saveStart = performance.now();
-      await this.#deps.snapshots.save(this.#o.groupId, snapshots);
+      const fenced = new Set(await this.#deps.snapshots.save(this.#o.groupId, pending));
       this.metrics.snapshotSeconds.observe((encodeMs + performance.now() - saveStart) / 1000);
+      for (const p of fenced) {
+        // Another process claimed the partition since our restore: its state is newer than ours.
+        this.#log.warn(
+          { partition: p },
+          'snapshot refused: partition claimed by another process; dropping it',
+        );
+        this.metrics.snapshotsFenced.inc();
+        this.#forget(p);
+      }
+      const snapshots = pending.filter((s) => !fenced.has(s.partition));
       for (const s of snapshots) {
         if (this.#pendingSnapshots.get(s.partition) === s) this.#pendingSnapshots.delete(s.partition);
         this.#saved.set(s.partition, s.offset);
@@ -276,6 +289,7 @@ export class SpeedLayer implements Lifecycle {
     this.#unchecked.delete(partition);
     this.#dirty.delete(partition);
     this.#pendingSnapshots.delete(partition);
+    this.#epochs.delete(partition);
     this.#states.drop(partition);
   }
 
@@ -290,8 +304,11 @@ export class SpeedLayer implements Lifecycle {
   }
 
   async #restore(partition: number): Promise<void> {
+    // Claim first, then load: a previous owner's later saves are refused, so what we load is final.
+    const epoch = await this.#deps.snapshots.claim(this.#o.groupId, partition);
     const stored = await this.#deps.snapshots.load(this.#o.groupId, partition);
     if (!this.#assigned.has(partition)) return;
+    this.#epochs.set(partition, epoch);
     if (stored !== undefined) {
       if (stored.topic !== this.#o.topic) {
         throw new AdclickError(

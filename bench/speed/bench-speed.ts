@@ -173,7 +173,10 @@ async function main(): Promise<void> {
         [group],
         { prepare: true },
       );
-      return new Map(rs.rows.map((r) => [r.partition as number, Number(r.offset)]));
+      // A row claimed by a restore that has not saved a snapshot yet has no offset.
+      return new Map(
+        rs.rows.filter((r) => r.offset !== null).map((r) => [r.partition as number, Number(r.offset)]),
+      );
     };
     let peakRss = 0;
     const rssSamples: number[] = [];

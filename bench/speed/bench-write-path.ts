@@ -65,6 +65,7 @@ async function main(): Promise<void> {
     partitions: PARTITIONS,
   });
   const records = [...stream].filter((r) => r.event !== undefined);
+  for (let p = 0; p < PARTITIONS; p++) await snapshots.claim('bench', p);
   const started = performance.now();
   try {
     for (let i = 0; i < records.length; i += PER_FLUSH) {
@@ -83,6 +84,7 @@ async function main(): Promise<void> {
           topic: 'bench',
           offset: states.get(p).nextOffset,
           state: encodeSnapshot(states.get(p).snapshot()),
+          epoch: 1,
         })),
       );
       await time('cells', () => store.upsertMinuteCounts(plan.cells));

@@ -8,20 +8,37 @@ export interface StoredSnapshot {
   topic: string;
   offset: string;
   state: Buffer;
+  /** The saver's claim on the partition (`SnapshotStore.claim`); ignored by `load`. */
+  epoch: number;
 }
 
 /** Where the speed layer keeps its per-partition snapshots (port). */
 export interface SnapshotStore {
   load(group: string, partition: number): Promise<StoredSnapshot | undefined>;
-  save(group: string, snapshots: readonly StoredSnapshot[]): Promise<void>;
+  /**
+   * Takes ownership of a partition's snapshot row before loading it: returns a new epoch, higher
+   * than every earlier claim, and from then on saves made with an older epoch are refused.
+   */
+  claim(group: string, partition: number): Promise<number>;
+  /** @returns partitions whose save was refused because another process claimed them since. */
+  save(group: string, snapshots: readonly StoredSnapshot[]): Promise<number[]>;
 }
 
 const Q = {
-  load: 'SELECT topic, offset, state FROM speed_snapshots WHERE consumer_group = ? AND partition = ?',
-  save: 'INSERT INTO speed_snapshots (consumer_group, partition, topic, offset, state, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+  load: 'SELECT topic, offset, state, epoch FROM speed_snapshots WHERE consumer_group = ? AND partition = ?',
+  epoch: 'SELECT epoch FROM speed_snapshots WHERE consumer_group = ? AND partition = ?',
+  claimNew: 'INSERT INTO speed_snapshots (consumer_group, partition, epoch) VALUES (?, ?, ?) IF NOT EXISTS',
+  claim: 'UPDATE speed_snapshots SET epoch = ? WHERE consumer_group = ? AND partition = ? IF epoch = ?',
+  save: 'UPDATE speed_snapshots SET topic = ?, offset = ?, state = ?, updated_at = ? WHERE consumer_group = ? AND partition = ? IF epoch = ?',
 } as const;
 
-/** `SnapshotStore` in the `speed_snapshots` table (migration 010), on a connected client. */
+/** Claims lost to a concurrent claimer before giving up (each retry reads the new epoch). */
+const CLAIM_ATTEMPTS = 10;
+
+/**
+ * `SnapshotStore` in the `speed_snapshots` table (migrations 010 and 013), on a connected client.
+ * Claims and saves are lightweight transactions on `epoch` (fencing); loads are plain reads.
+ */
 export class CassandraSnapshotStore implements SnapshotStore {
   readonly #client: Client;
 
@@ -33,7 +50,8 @@ export class CassandraSnapshotStore implements SnapshotStore {
     try {
       const rs = await this.#client.execute(Q.load, [group, partition], { prepare: true });
       const row = rs.first();
-      if (row === null) return undefined;
+      // A claimed row that nobody saved a snapshot into yet.
+      if (row === null || (row.state === null && row.offset === null)) return undefined;
       if (row.state === null || row.offset === null) {
         throw new AdclickError(ErrorCodes.INTERNAL, `speed snapshot of ${group}/${partition} has no state`);
       }
@@ -42,6 +60,7 @@ export class CassandraSnapshotStore implements SnapshotStore {
         topic: row.topic as string,
         offset: (row.offset as types.Long).toString(),
         state: row.state as Buffer,
+        epoch: row.epoch === null ? 0 : Number(row.epoch),
       };
     } catch (error) {
       throw error instanceof AdclickError
@@ -50,18 +69,59 @@ export class CassandraSnapshotStore implements SnapshotStore {
     }
   }
 
-  async save(group: string, snapshots: readonly StoredSnapshot[]): Promise<void> {
+  async claim(group: string, partition: number): Promise<number> {
+    try {
+      for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
+        const rs = await this.#client.execute(Q.epoch, [group, partition], { prepare: true });
+        const row = rs.first();
+        if (row === null) {
+          const inserted = await this.#client.execute(Q.claimNew, [group, partition, types.Long.ONE], {
+            prepare: true,
+          });
+          if (inserted.wasApplied()) return 1;
+          continue;
+        }
+        const current = row.epoch as types.Long | null;
+        const next = current === null ? 1 : Number(current) + 1;
+        const updated = await this.#client.execute(
+          Q.claim,
+          [types.Long.fromNumber(next), group, partition, current],
+          { prepare: true },
+        );
+        if (updated.wasApplied()) return next;
+      }
+    } catch (error) {
+      throw translateCassandraError(error, { operation: 'claim of a speed snapshot' });
+    }
+    throw new AdclickError(
+      ErrorCodes.INTERNAL,
+      `could not claim speed snapshot ${group}/${partition}: ${CLAIM_ATTEMPTS} concurrent claims won`,
+      { retryable: true },
+    );
+  }
+
+  async save(group: string, snapshots: readonly StoredSnapshot[]): Promise<number[]> {
     const now = new Date();
     try {
-      await Promise.all(
-        snapshots.map((s) =>
-          this.#client.execute(
+      const applied = await Promise.all(
+        snapshots.map(async (s) => {
+          const rs = await this.#client.execute(
             Q.save,
-            [group, s.partition, s.topic, types.Long.fromString(s.offset), s.state, now],
+            [
+              s.topic,
+              types.Long.fromString(s.offset),
+              s.state,
+              now,
+              group,
+              s.partition,
+              types.Long.fromNumber(s.epoch),
+            ],
             { prepare: true },
-          ),
-        ),
+          );
+          return rs.wasApplied();
+        }),
       );
+      return snapshots.filter((_, i) => !applied[i]).map((s) => s.partition);
     } catch (error) {
       throw translateCassandraError(error, { operation: 'save of speed snapshots' });
     }

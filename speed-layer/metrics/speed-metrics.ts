@@ -53,6 +53,11 @@ export class SpeedMetrics {
     help: 'Cells upserted into the speed view (a cell changed by several flushes counts each time)',
     registers: [this.registry],
   });
+  readonly snapshotsFenced = new Counter({
+    name: 'adclick_speed_snapshots_fenced_total',
+    help: 'Snapshot saves refused because another process claimed the partition (state dropped)',
+    registers: [this.registry],
+  });
   readonly minutesClosed = new Counter({
     name: 'adclick_speed_minutes_closed_total',
     help: 'Minutes closed by a partition watermark (one marker row each in speed_closed_minutes)',

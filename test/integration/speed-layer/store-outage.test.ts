@@ -72,9 +72,10 @@ describe('speed layer while Cassandra is unavailable', () => {
     const realSnapshots = new CassandraSnapshotStore(f.keyspace.client);
     const snapshots: SnapshotStore = {
       load: (group, partition) => realSnapshots.load(group, partition),
+      claim: (group, partition) => realSnapshots.claim(group, partition),
       save: async (group, list: readonly StoredSnapshot[]) => {
         outage.check();
-        await realSnapshots.save(group, list);
+        return realSnapshots.save(group, list);
       },
     };
     const realTops = new CassandraGlobalTopLists(f.keyspace.client, f.config.aggregation.topN);

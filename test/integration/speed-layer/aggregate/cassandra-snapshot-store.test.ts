@@ -1,0 +1,62 @@
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { createTestKeyspace } from '../../../../shared/cassandra/testing.ts';
+import {
+  CassandraSnapshotStore,
+  type StoredSnapshot,
+} from '../../../../speed-layer/aggregate/cassandra-snapshot-store.ts';
+import { requireCassandra, testConfig } from '../../../helpers/services.ts';
+
+function snapshot(partition: number, offset: string, epoch: number, text: string): StoredSnapshot {
+  return { partition, topic: 't', offset, state: Buffer.from(text), epoch };
+}
+
+describe('CassandraSnapshotStore fencing', () => {
+  beforeAll(() => requireCassandra());
+
+  it('refuses saves of an owner whose claim was superseded, and keeps the newer snapshot', async () => {
+    const ks = await createTestKeyspace({
+      config: testConfig(),
+      prefix: 'speed_fence',
+      registerCleanup: onTestFinished,
+    });
+    const store = new CassandraSnapshotStore(ks.client);
+    const oldOwner = await store.claim('g', 0);
+    expect(oldOwner).toBe(1);
+    // Claimed but never saved: no snapshot to restore.
+    expect(await store.load('g', 0)).toBeUndefined();
+    expect(await store.save('g', [snapshot(0, '10', oldOwner, 'old-10')])).toEqual([]);
+
+    // A rebalance: the new owner claims, then loads what the old owner saved.
+    const newOwner = await store.claim('g', 0);
+    expect(newOwner).toBe(2);
+    expect((await store.load('g', 0))?.state.toString()).toBe('old-10');
+    expect(await store.save('g', [snapshot(0, '25', newOwner, 'new-25')])).toEqual([]);
+
+    // The old owner's late flush (an older prefix) is refused; another partition's save is not.
+    await store.claim('g', 1);
+    expect(
+      await store.save('g', [snapshot(0, '12', oldOwner, 'old-12'), snapshot(1, '7', 1, 'p1-7')]),
+    ).toEqual([0]);
+    expect(await store.load('g', 0)).toMatchObject({ offset: '25', state: Buffer.from('new-25'), epoch: 2 });
+    expect(await store.load('g', 1)).toMatchObject({ offset: '7', epoch: 1 });
+  });
+
+  it('claims a row saved before epochs existed (null epoch) and concurrent claims get distinct epochs', async () => {
+    const ks = await createTestKeyspace({
+      config: testConfig(),
+      prefix: 'speed_fence',
+      registerCleanup: onTestFinished,
+    });
+    await ks.client.execute(
+      'INSERT INTO speed_snapshots (consumer_group, partition, topic, offset, state) VALUES (?, ?, ?, ?, ?)',
+      ['g', 3, 't', 40, Buffer.from('legacy')],
+      { prepare: true },
+    );
+    const store = new CassandraSnapshotStore(ks.client);
+    expect(await store.claim('g', 3)).toBe(1);
+    expect((await store.load('g', 3))?.offset).toBe('40');
+    const epochs = await Promise.all([store.claim('g', 3), store.claim('g', 3), store.claim('g', 3)]);
+    expect(new Set(epochs).size).toBe(3);
+    expect(Math.max(...epochs)).toBe(4);
+  });
+});

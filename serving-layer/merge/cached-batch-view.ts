@@ -38,7 +38,11 @@ type Cached = MinuteCount[] | AdCount[] | { list: TopList | undefined };
 export class CachedBatchView implements BatchReader {
   readonly #inner: VersionedBatchReader;
   readonly #pointerTtlMs: number;
-  readonly #pointers: ReadCache<Map<number, number>>;
+  readonly #now: () => number;
+  /** Per day: when the pointer read was sent, and its answer (hour → version). */
+  readonly #pointers = new Map<number, { at: number; value: Promise<Map<number, number>> }>();
+  /** When the newest watermark read answered (see `versions`). */
+  #watermarkSeenAt = Number.NEGATIVE_INFINITY;
   readonly #reads: ReadCache<Cached>;
 
   constructor(inner: VersionedBatchReader, options: CachedBatchViewOptions = {}) {
@@ -53,7 +57,7 @@ export class CachedBatchView implements BatchReader {
         },
       );
     const now = options.now;
-    this.#pointers = new ReadCache({ maxWeight: 400, ...(now === undefined ? {} : { now }) });
+    this.#now = now ?? Date.now;
     this.#reads = new ReadCache({
       maxWeight: options.maxCells ?? 1_000_000,
       ...(now === undefined ? {} : { now }),
@@ -61,15 +65,31 @@ export class CachedBatchView implements BatchReader {
     });
   }
 
-  watermark(): Promise<number | undefined> {
-    return this.#inner.watermark();
+  async watermark(): Promise<number | undefined> {
+    const until = await this.#inner.watermark();
+    this.#watermarkSeenAt = this.#now();
+    return until;
   }
 
-  /** Published version of every hour in `[fromHour, toHour)` that has one. */
+  /**
+   * Published version of every hour in `[fromHour, toHour)` that has one. The batch layer publishes
+   * an hour before it moves the watermark past it, so pointers read after the watermark was seen
+   * hold every hour below it. Cached pointers older than that which lack an hour of the range are
+   * read again at once: otherwise a just-published hour under a just-moved watermark would read
+   * as empty until the pointers' time to live ran out.
+   */
   async versions(fromHour: number, toHour: number): Promise<Map<number, number>> {
     const days: number[] = [];
     for (let day = dayOf(fromHour); day < toHour; day += DAY_MS) days.push(day);
-    const perDay = await Promise.all(days.map((day) => this.#dayPointers(day)));
+    let out = await this.#collect(days, fromHour, toHour, false);
+    let complete = true;
+    for (let h = fromHour; complete && h < toHour; h += HOUR_MS) complete = out.has(h);
+    if (!complete) out = await this.#collect(days, fromHour, toHour, true);
+    return out;
+  }
+
+  async #collect(days: number[], fromHour: number, toHour: number, freshOnly: boolean) {
+    const perDay = await Promise.all(days.map((day) => this.#dayPointers(day, freshOnly)));
     const out = new Map<number, number>();
     for (const pointers of perDay)
       for (const [hour, version] of pointers) if (hour >= fromHour && hour < toHour) out.set(hour, version);
@@ -129,10 +149,27 @@ export class CachedBatchView implements BatchReader {
     return cached.list;
   }
 
-  #dayPointers(day: number): Promise<Map<number, number>> {
-    return this.#pointers.get(String(day), this.#pointerTtlMs, async () => {
-      const hours = await this.#inner.publishedHours(day, day + DAY_MS);
-      return { value: new Map(hours.map((h) => [h.hour, h.version])), weight: 1 };
+  /** A day's pointers, reused for `pointerTtlMs`; with `freshOnly`, only if read after the watermark. */
+  #dayPointers(day: number, freshOnly: boolean): Promise<Map<number, number>> {
+    const now = this.#now();
+    const hit = this.#pointers.get(day);
+    if (
+      hit !== undefined &&
+      now - hit.at < this.#pointerTtlMs &&
+      (!freshOnly || hit.at > this.#watermarkSeenAt)
+    )
+      return hit.value;
+    const entry = {
+      at: now,
+      value: this.#inner
+        .publishedHours(day, day + DAY_MS)
+        .then((hours) => new Map(hours.map((h) => [h.hour, h.version]))),
+    };
+    entry.value.catch(() => {
+      if (this.#pointers.get(day) === entry) this.#pointers.delete(day);
     });
+    if (this.#pointers.size > 64) this.#pointers.clear();
+    this.#pointers.set(day, entry);
+    return entry.value;
   }
 }

@@ -72,6 +72,24 @@ describe('CachedBatchView', () => {
     expect(cells.map((x) => x.count)).toEqual([1000]);
   });
 
+  it('a just-published hour under a just-moved watermark is read at once, not after the pointers expire', async () => {
+    const { inner, c } = batchFixture();
+    inner.hours.delete(H0 + HOUR_MS);
+    inner.wm = H0 + HOUR_MS;
+    const batch = new CachedBatchView(inner, { pointerTtlMs: 60_000, now: c.now });
+    const merged = new MergedView({ batch, speed: new FakeView() }, { topN: 10 });
+    const expected = async (from: number, to: number) =>
+      sum(await inner.minuteCounts('ad-1', 'all', from, to));
+    expect((await merged.count('ad-1', 'all', m(0), m(60))).count).toBe(await expected(m(0), m(60)));
+    // The batch layer publishes 11:00, then moves the watermark past it; no time passes.
+    inner.hours.add(H0 + HOUR_MS);
+    inner.wm = H0 + 2 * HOUR_MS;
+    const answer = await merged.count('ad-1', 'all', m(0), m(120));
+    expect(answer.source.batch_until).toBe(m(120));
+    expect(answer.count).toBe(await expected(m(0), m(120)));
+    expect(answer.count).toBeGreaterThan(await expected(m(0), m(60)));
+  });
+
   it('reads nothing of an hour that is not published, as the store does', async () => {
     const { inner } = batchFixture();
     inner.hours.delete(H0 + HOUR_MS);

@@ -164,10 +164,10 @@ async function appendTops(connection: DuckDBConnection, topLists: readonly TopLi
     for (const [i, entry] of list.ads.entries()) {
       appender.appendInteger(list.windowMinutes);
       appender.appendVarchar(list.slice);
-      appender.appendBigInt(BigInt(list.endMinute));
-      appender.appendBigInt(BigInt(i + 1));
+      appender.appendDouble(list.endMinute);
+      appender.appendInteger(i + 1);
       appender.appendVarchar(entry.adId);
-      appender.appendBigInt(BigInt(entry.count));
+      appender.appendDouble(entry.count);
       appender.endRow();
     }
   }

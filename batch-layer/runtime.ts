@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { CassandraBatchViewStore } from '../shared/aggregate-store/cassandra-batch-view-store.ts';
 import type { BatchViewStore } from '../shared/aggregate-store/types.ts';
 import { definitionFrom } from '../shared/aggregation/definition.ts';
 import type { AdclickConfig } from '../shared/config/types.ts';
@@ -126,6 +127,9 @@ export class BatchRuntime {
             stagingDir: this.stagingDir,
             logger: this.logger,
             closedAfterMs: this.closedAfterMs,
+            ...(view instanceof CassandraBatchViewStore
+              ? { purgeSuperseded: (h: number) => view.purgeSupersededVersions(h) }
+              : {}),
           });
           return await recomputer.recompute(hour);
         } finally {

@@ -21,6 +21,12 @@ export interface HourRecomputerDeps {
   logger: Logger;
   /** Also write `agg/minute` and `agg/top` Parquet (default true). */
   writeAggParquet?: boolean;
+  /**
+   * Deletes the rows of superseded versions of an hour after its pointer flipped (keeping the one
+   * just replaced, for readers that looked it up a moment ago). A failure is logged, not thrown:
+   * the hour is published by then, and the next recompute of the hour tries again.
+   */
+  purgeSuperseded?: (hour: number) => Promise<number[]>;
   /** Hours are closed once older than this (allowed lateness plus a margin); the watermark stops there. */
   closedAfterMs: number;
   now?: () => number;
@@ -83,6 +89,7 @@ export class HourRecomputer {
         await objects.putFile(layout.aggTopKey(hour), aggTopFile, 'application/vnd.apache.parquet');
       }
       await view.publishHour(hour, version, result.clicks);
+      await this.purge(hour, log);
       await ledger.markComputed(hour, generation);
       const watermark = await this.advanceWatermark();
       const out: HourRecomputeResult = {
@@ -127,6 +134,17 @@ export class HourRecomputer {
       }
       return current;
     });
+  }
+
+  private async purge(hour: number, log: Logger): Promise<void> {
+    if (this.deps.purgeSuperseded === undefined) return;
+    try {
+      const purged = await this.deps.purgeSuperseded(hour);
+      if (purged.length > 0) log.info({ versions: purged }, 'superseded batch versions deleted');
+    } catch (error) {
+      const err = error instanceof Error ? error.message : String(error);
+      log.warn({ err }, 'could not delete superseded batch versions; the next recompute retries');
+    }
   }
 
   private async stage(prefix: string, dir: string): Promise<string[]> {

@@ -1,6 +1,7 @@
 import { type Client, types } from 'cassandra-driver';
 import { DAY_MS, dayOf, HOUR_MS, hourOf, MINUTE_MS } from '../aggregation/time.ts';
 import type { AdCount } from '../aggregation/top-n.ts';
+import { mapLimit } from '../async/map-limit.ts';
 import { connectCassandraClient } from '../cassandra/client.ts';
 import { translateCassandraError } from '../cassandra/errors.ts';
 import { cassandraOptionsFrom } from '../cassandra/options.ts';
@@ -27,9 +28,26 @@ const Q = {
     'SELECT ad_id, count FROM batch_slice_minute_counts WHERE slice = ? AND minute = ? AND version = ?',
   readTop:
     'SELECT ad_ids, counts FROM batch_top_ads WHERE window_minutes = ? AND slice = ? AND hour = ? AND version = ? AND end_minute = ?',
+  recordVersion:
+    'INSERT INTO batch_hour_versions (hour, version, slices, windows, written_at) VALUES (?, ?, ?, ?, ?)',
+  markPublished: 'UPDATE batch_hour_versions SET published_at = ? WHERE hour = ? AND version = ?',
+  versions:
+    'SELECT version, slices, windows, written_at, published_at FROM batch_hour_versions WHERE hour = ?',
+  sliceAds: 'SELECT ad_id FROM batch_slice_minute_counts WHERE slice = ? AND minute = ? AND version = ?',
+  deleteCells: 'DELETE FROM batch_minute_counts WHERE ad_id = ? AND slice = ? AND hour = ? AND version = ?',
+  deleteSlice: 'DELETE FROM batch_slice_minute_counts WHERE slice = ? AND minute = ? AND version = ?',
+  deleteTop: 'DELETE FROM batch_top_ads WHERE window_minutes = ? AND slice = ? AND hour = ? AND version = ?',
+  deleteVersion: 'DELETE FROM batch_hour_versions WHERE hour = ? AND version = ?',
   watermark: "SELECT until FROM batch_watermark WHERE id = 'global'",
   setWatermark: "INSERT INTO batch_watermark (id, until, updated_at) VALUES ('global', ?, ?)",
 } as const;
+
+/** Rows per unlogged batch: well under Cassandra's 5 KB batch-size warning for these small rows. */
+const BATCH_ROWS = 40;
+/** Batches in flight at once. */
+const BATCH_CONCURRENCY = 16;
+/** Single-row statements in flight at once (beside the batches). */
+const SINGLE_CONCURRENCY = 64;
 
 export interface CassandraBatchViewStoreOptions {
   /**
@@ -130,19 +148,79 @@ export class CassandraBatchViewStore implements BatchViewStore {
       l.ads.map((a) => a.adId),
       l.ads.map((a) => types.Long.fromNumber(a.count)),
     ]);
-    await writeConcurrently(this.#started(), Q.writeCell, cellParams, 'write of batch minute counts');
-    await writeConcurrently(
-      this.#started(),
-      Q.writeSliceCell,
-      sliceParams,
-      'write of batch slice minute counts',
-    );
-    await writeConcurrently(this.#started(), Q.writeTop, topParams, 'write of batch top lists');
+    // The record comes first, so even a write that dies half-way can be found and deleted later.
+    const slices = new Set([...cells.map((c) => c.slice), ...topLists.map((l) => l.slice)]);
+    const windows = new Set(topLists.map((l) => l.windowMinutes));
+    try {
+      await this.#started().execute(Q.recordVersion, [hourDate, v, [...slices], [...windows], new Date()], {
+        prepare: true,
+      });
+    } catch (error) {
+      throw translateCassandraError(error, { operation: 'record of a batch hour version' });
+    }
+    // Slice rows first: few, large partitions, where batching pays most.
+    await this.#writePartitionBatches(Q.writeSliceCell, sliceParams, 3, 'write of batch slice minute counts');
+    await this.#writePartitionBatches(Q.writeCell, cellParams, 3, 'write of batch minute counts');
+    await this.#writePartitionBatches(Q.writeTop, topParams, 4, 'write of batch top lists');
+  }
+
+  /**
+   * Writes rows grouped by partition key (the first `keyColumns` values of each row), as unlogged
+   * batches of one partition each — one mutation per batch for the replica, so no coordinator
+   * fan-out — several in flight at once. Partitions with a single row go as plain statements.
+   * Rows of one table and hour are absolute values, so a retried batch converges.
+   */
+  async #writePartitionBatches(
+    query: string,
+    rows: readonly unknown[][],
+    keyColumns: number,
+    operation: string,
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    const client = this.#started();
+    const partitions = new Map<string, unknown[][]>();
+    for (const row of rows) {
+      const key = row
+        .slice(0, keyColumns)
+        .map((v) => (v instanceof Date ? v.getTime() : String(v)))
+        .join('\u0000');
+      const rowsOfKey = partitions.get(key);
+      if (rowsOfKey === undefined) partitions.set(key, [row]);
+      else rowsOfKey.push(row);
+    }
+    const singles: unknown[][] = [];
+    const batches: unknown[][][] = [];
+    for (const rowsOfKey of partitions.values()) {
+      if (rowsOfKey.length === 1) singles.push(rowsOfKey[0]!);
+      else
+        for (let i = 0; i < rowsOfKey.length; i += BATCH_ROWS)
+          batches.push(rowsOfKey.slice(i, i + BATCH_ROWS));
+    }
+    try {
+      await Promise.all([
+        mapLimit(batches, BATCH_CONCURRENCY, (batch) =>
+          client.batch(
+            batch.map((params) => ({ query, params })),
+            { prepare: true, logged: false },
+          ),
+        ),
+        writeConcurrently(client, query, singles, operation, SINGLE_CONCURRENCY),
+      ]);
+    } catch (error) {
+      throw translateCassandraError(error, { operation });
+    }
   }
 
   async publishHour(hour: number, version: number, clicks: number): Promise<void> {
     assertHour(hour);
     try {
+      // Marked before the flip: a crash between the two must not leave a version readers may have
+      // seen looking never-published (the purge would not wait for readers of it then).
+      await this.#started().execute(
+        Q.markPublished,
+        [new Date(), new Date(hour), types.Long.fromNumber(version)],
+        { prepare: true },
+      );
       await this.#started().execute(
         Q.publish,
         [
@@ -158,6 +236,74 @@ export class CassandraBatchViewStore implements BatchViewStore {
       throw translateCassandraError(error, { operation: 'publish of a batch hour' });
     }
     this.#cache.set(hour, { version, at: Date.now() });
+  }
+
+  /**
+   * Deletes the rows of the hour's superseded versions, keeping the published one and the one it
+   * replaced: a reader that looked up the old pointer a moment ago still finds its rows. Older
+   * versions go only once the previous version has been published for `graceMs` (so also longer
+   * than any reader has held a pointer to them), and versions that were never published once
+   * they were written `graceMs` ago. Returns the versions deleted; what is not yet due stays for
+   * the next call. Each version's record is deleted last, so an interrupted purge is redone.
+   */
+  async purgeSupersededVersions(hour: number, graceMs = 60_000): Promise<number[]> {
+    assertHour(hour);
+    const client = this.#started();
+    const current = (await this.publishedHours(hour, hour + HOUR_MS))[0]?.version;
+    if (current === undefined) return [];
+    let records: VersionRecord[];
+    try {
+      const rs = await client.execute(Q.versions, [new Date(hour)], { prepare: true });
+      records = rs.rows.map((r) => ({
+        version: Number(r.version),
+        slices: (r.slices as string[] | null) ?? [],
+        windows: (r.windows as number[] | null) ?? [],
+        writtenAt: (r.written_at as Date | null)?.getTime() ?? 0,
+        publishedAt: (r.published_at as Date | null)?.getTime(),
+      }));
+    } catch (error) {
+      throw translateCassandraError(error, { operation: 'read of batch hour versions' });
+    }
+    const older = records.filter((r) => r.version < current);
+    const previous = older
+      .filter((r) => r.publishedAt !== undefined)
+      .sort((a, b) => b.version - a.version)[0];
+    const due = Date.now() - graceMs;
+    const purge = older.filter((r) =>
+      r === previous
+        ? false
+        : r.publishedAt === undefined
+          ? r.writtenAt <= due
+          : previous?.publishedAt !== undefined && previous.publishedAt <= due,
+    );
+    for (const r of purge) await this.#deleteVersion(hour, r);
+    if (purge.length > 0)
+      this.#logger.debug({ hour, versions: purge.map((r) => r.version) }, 'purged batch versions');
+    return purge.map((r) => r.version);
+  }
+
+  async #deleteVersion(hour: number, record: VersionRecord): Promise<void> {
+    const client = this.#started();
+    const v = types.Long.fromNumber(record.version);
+    const hourDate = new Date(hour);
+    const sliceMinutes: unknown[][] = [];
+    for (const slice of record.slices)
+      for (let m = hour; m < hour + HOUR_MS; m += MINUTE_MS) sliceMinutes.push([slice, new Date(m), v]);
+    // The slice partitions list every ad the version wrote a cell for: they lead to the cell rows.
+    const cellKeys: unknown[][] = [];
+    try {
+      await mapLimit(sliceMinutes, 16, async ([slice, minute]) => {
+        const rs = await client.execute(Q.sliceAds, [slice, minute, v], { prepare: true, fetchSize: 5000 });
+        for await (const row of rs) cellKeys.push([row.ad_id as string, slice, hourDate, v]);
+      });
+    } catch (error) {
+      throw translateCassandraError(error, { operation: 'read of a superseded batch version' });
+    }
+    await writeConcurrently(client, Q.deleteCells, cellKeys, 'delete of superseded batch minute counts');
+    await writeConcurrently(client, Q.deleteSlice, sliceMinutes, 'delete of superseded batch slice minutes');
+    const tops = record.windows.flatMap((w) => record.slices.map((slice) => [w, slice, hourDate, v]));
+    await writeConcurrently(client, Q.deleteTop, tops, 'delete of superseded batch top lists');
+    await writeConcurrently(client, Q.deleteVersion, [[hourDate, v]], 'delete of a batch version record');
   }
 
   async publishedHours(fromHour: number, toHour: number): Promise<PublishedHour[]> {
@@ -268,6 +414,15 @@ export class CassandraBatchViewStore implements BatchViewStore {
       throw new AdclickError(ErrorCodes.NOT_STARTED, 'CassandraBatchViewStore used before start()');
     return this.#client;
   }
+}
+
+/** One row of `batch_hour_versions`. */
+interface VersionRecord {
+  version: number;
+  slices: string[];
+  windows: number[];
+  writtenAt: number;
+  publishedAt: number | undefined;
 }
 
 /** The hour whose recompute owns a window ending at `endMinute`: the hour of its last minute. */

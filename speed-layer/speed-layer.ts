@@ -67,6 +67,7 @@ export class SpeedLayer implements Lifecycle {
   #flushing: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #lastSnapshotMs = 0;
+  #lastListsMs = 0;
   /** Partition → our claim on its snapshot row (`SnapshotStore.claim`). */
   readonly #epochs = new Map<number, number>();
 
@@ -192,23 +193,29 @@ export class SpeedLayer implements Lifecycle {
     return this.#flush(true);
   }
 
-  /** @param snapshot take snapshots even if the snapshot interval has not elapsed */
-  #flush(snapshot: boolean): Promise<void> {
-    const run = this.#flushing.then(() => this.#flushOnce(snapshot));
+  /** @param force rank top lists and take snapshots even if their intervals have not elapsed */
+  #flush(force: boolean): Promise<void> {
+    const run = this.#flushing.then(() => this.#flushOnce(force));
     this.#flushing = run.catch(() => undefined);
     return run;
   }
 
-  async #flushOnce(forceSnapshot: boolean): Promise<void> {
+  async #flushOnce(force: boolean): Promise<void> {
     // Plan and snapshots are taken together, synchronously: both describe the same input prefix.
     const now = Date.now();
-    const plan = this.#states.plan(now, { perPartition: this.#deps.topLists !== undefined });
+    const listsNow = force || now - this.#lastListsMs >= this.#o.topListIntervalMs;
+    if (listsNow) this.#lastListsMs = now;
+    const plan = this.#states.plan(now, {
+      perPartition: this.#deps.topLists !== undefined,
+      deferTopLists: !listsNow,
+    });
     const size =
       plan.cells.length + plan.closed.length + plan.topLists.length + plan.partitionTopLists.length;
     if (size > 0) this.#pendingPlans.push(plan);
     const encodeStart = performance.now();
     // Without a snapshot now, the partitions stay dirty for the next flush that takes one.
-    const snapshotNow = forceSnapshot || now - this.#lastSnapshotMs >= this.#o.snapshotIntervalMs;
+    // Only where top lists were ranked: a deferred plan's changes still owe their lists.
+    const snapshotNow = listsNow && (force || now - this.#lastSnapshotMs >= this.#o.snapshotIntervalMs);
     if (snapshotNow) this.#lastSnapshotMs = now;
     for (const p of snapshotNow ? this.#dirty : []) {
       if (!this.#states.has(p)) continue;

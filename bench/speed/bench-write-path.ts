@@ -24,6 +24,8 @@ const CLICKS = Number(args.get('clicks') ?? 200_000);
 const ADS = Number(args.get('ads') ?? 2_000_000);
 const PARTITIONS = Number(args.get('partitions') ?? 12);
 const PER_FLUSH = Number(args.get('per-flush') ?? 25_000);
+/** `--lists-every=<n>`: top lists ranked and snapshots taken at every n-th flush only (as topListIntervalMs). */
+const LISTS_EVERY = Number(args.get('lists-every') ?? 1);
 /** `--cell-batch=<rows>`, `--concurrency=<n>`: the speed view store's write tuning. */
 const tuning = {
   ...(args.has('cell-batch') ? { cellBatchRows: Number(args.get('cell-batch')) } : {}),
@@ -77,9 +79,12 @@ async function main(): Promise<void> {
           state.nextOffset = String(i + k + 1);
         }
       });
-      const plan = await time('plan', () => states.plan(Date.now(), { perPartition: true }));
+      const lists = (counts.flushes + 1) % LISTS_EVERY === 0 || i + PER_FLUSH >= records.length;
+      const plan = await time('plan', () =>
+        states.plan(Date.now(), { perPartition: true, deferTopLists: !lists }),
+      );
       const encoded = await time('encode', () =>
-        states.partitions().map((p) => ({
+        (lists ? states.partitions() : []).map((p) => ({
           partition: p,
           topic: 'bench',
           offset: states.get(p).nextOffset,
@@ -102,6 +107,7 @@ async function main(): Promise<void> {
       clicks: records.length,
       ads: ADS,
       perFlush: PER_FLUSH,
+      listsEvery: LISTS_EVERY,
       tuning,
       clicksPerSecond: Math.round(records.length / seconds),
       seconds: Number(seconds.toFixed(1)),

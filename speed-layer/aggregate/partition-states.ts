@@ -38,6 +38,9 @@ export class PartitionStates {
   readonly #states = new Map<number, PartitionState>();
   /** End of the newest minute ranked so far (the reduce node's frontier), for `perPartition`. */
   #frontierEnd: number | undefined;
+  /** Minutes changed per slice since top lists were last ranked (kept across deferred plans). */
+  readonly #pendingOwn = new Map<PartitionState, Map<string, Set<number>>>();
+  readonly #pendingBySlice = new Map<string, Set<number>>();
 
   constructor(options: AggregateOptions, topN = options.definition.topN) {
     this.#options = options;
@@ -64,12 +67,15 @@ export class PartitionStates {
   /** Replaces a partition's state by its restored snapshot. */
   restore(snapshot: PartitionSnapshot, nowMs = Date.now()): PartitionState {
     const state = PartitionState.restore(snapshot, this.#options, nowMs);
+    this.drop(snapshot.partition);
     this.#states.set(snapshot.partition, state);
     return state;
   }
 
   /** Forgets a partition (revoked: another process owns it now and restores it from its snapshot). */
   drop(partition: number): void {
+    const state = this.#states.get(partition);
+    if (state !== undefined) this.#pendingOwn.delete(state);
     this.#states.delete(partition);
   }
 
@@ -83,17 +89,26 @@ export class PartitionStates {
     return parts;
   };
 
-  /** Advances idle watermarks, closes minutes, and returns everything to write since the last call. */
-  plan(nowMs = Date.now(), options: { perPartition?: boolean } = {}): FlushPlan {
+  /**
+   * Advances idle watermarks, closes minutes, and returns everything to write since the last call.
+   * With `deferTopLists`, no top list is ranked: the changed minutes are kept and ranked by the
+   * next plan without it (a snapshot must not be taken at a deferred plan, or a restart would
+   * lose the lists those changes owe).
+   */
+  plan(nowMs = Date.now(), options: { perPartition?: boolean; deferTopLists?: boolean } = {}): FlushPlan {
     const changedByState: Array<[PartitionState, Map<string, Set<number>>]> = [];
     const changedKeys = new Map<number, Map<string, Set<string>>>();
     const closed: ClosedMinute[] = [];
-    const changedBySlice = new Map<string, Set<number>>();
+    const changedBySlice = this.#pendingBySlice;
     for (const state of this.#states.values()) {
       state.advanceIdle(nowMs);
       state.closeMinutes();
       const changes = state.drainChanges();
-      const own = new Map<string, Set<number>>();
+      let own = this.#pendingOwn.get(state);
+      if (own === undefined) {
+        own = new Map<string, Set<number>>();
+        this.#pendingOwn.set(state, own);
+      }
       changedByState.push([state, own]);
       for (const minute of changes.closed)
         closed.push({ partition: state.partition, minute, watermarkMs: state.watermarkMs });
@@ -129,12 +144,15 @@ export class PartitionStates {
       }
     }
     closed.sort((a, b) => a.minute - b.minute || a.partition - b.partition);
+    if (options.deferTopLists) return { cells, closed, topLists: [], partitionTopLists: [] };
     const { windowsMinutes } = this.#options.definition;
-    if (options.perPartition) {
-      return { cells, closed, topLists: [], partitionTopLists: this.#partitionTopLists(changedByState) };
-    }
-    const topLists = topListsFor(changedBySlice, this.counts, windowsMinutes, this.#topN);
-    return { cells, closed, topLists, partitionTopLists: [] };
+    let topLists: TopList[] = [];
+    let partitionTopLists: PartitionTopList[] = [];
+    if (options.perPartition) partitionTopLists = this.#partitionTopLists(changedByState);
+    else topLists = topListsFor(changedBySlice, this.counts, windowsMinutes, this.#topN);
+    this.#pendingOwn.clear();
+    this.#pendingBySlice.clear();
+    return { cells, closed, topLists, partitionTopLists };
   }
 
   /**

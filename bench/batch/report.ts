@@ -37,7 +37,14 @@ export interface BatchReport {
   recomputeVsPeerCpu: number;
   /** 1-minute load average when the timed rounds started and after the Cassandra write. */
   loadAverage: { before: number; after: number };
-  cassandra: { rows: number; seconds: number; rowsPerSecond: number };
+  cassandra: {
+    rows: number;
+    seconds: number;
+    rowsPerSecond: number;
+    /** Cells written (those of the hour's first minutes, see `--cassandra-cells`) of all the hour's. */
+    cellsWritten: number;
+    cellsOfHour: number;
+  };
   totalSeconds: number;
   targets: { recomputeVsPeerTime: number };
 }
@@ -83,7 +90,7 @@ export function writeReports(dir: string, report: BatchReport): void {
     `| recompute engine: dedup, cells, top-N lists, agg/ Parquet, rows read into Node | ${int(r.recompute.clicksPerSecond)} clicks/s (${int(r.recompute.cells)} cells, ${int(r.recompute.topLists)} top lists) | |`,
     `| recompute time / peer time | ${r.recomputeVsPeerTime}× | ≤ ${r.targets.recomputeVsPeerTime}× (${ok(r.recomputeVsPeerTime <= r.targets.recomputeVsPeerTime)}) |`,
     `| recompute CPU / peer CPU (best rounds: ${Math.min(...r.recompute.roundsCpuSeconds)} / ${Math.min(...r.peer.roundsCpuSeconds)} s) | ${r.recomputeVsPeerCpu}× | (noise check) |`,
-    `| batch view write to Cassandra (CassandraBatchViewStore.writeHourVersion) | ${int(r.cassandra.rowsPerSecond)} rows/s (${int(r.cassandra.rows)} rows in ${r.cassandra.seconds} s) | reported |`,
+    `| batch view write to Cassandra (CassandraBatchViewStore.writeHourVersion) | ${int(r.cassandra.rowsPerSecond)} rows/s (${int(r.cassandra.rows)} rows in ${r.cassandra.seconds} s: ${int(r.cassandra.cellsWritten)} of the hour's ${int(r.cassandra.cellsOfHour)} cells, 2 rows each, plus the top lists) | reported |`,
     '',
     `Peer and recompute agree on the cells: ${sameCells ? 'yes' : `NO (peer ${r.peer.cells} cells / ${r.peer.clicks} clicks, recompute ${r.recompute.cells} / ${r.distinctClicks})`}.`,
     'Where the recompute spends its time (its own steps, timed inside the best round):',

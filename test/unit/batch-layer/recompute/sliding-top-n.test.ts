@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { closeDuckDb, openDuckDb } from '../../../../batch-layer/duckdb/duckdb.ts';
 import type { RawClickRow } from '../../../../batch-layer/lake/types.ts';
 import { createParquetWriter } from '../../../../batch-layer/parquet/create-parquet-writer.ts';
 import { DuckDbRecomputeEngine } from '../../../../batch-layer/recompute/duckdb-recompute-engine.ts';
@@ -166,8 +167,47 @@ describe('DuckDbRecomputeEngine top-N lists', () => {
       hourFiles: [join(dir, 'current.parquet')],
       previousHourFiles: [join(dir, 'previous.parquet')],
       definition,
+      aggMinuteFile: join(dir, 'agg-minute.parquet'),
+      aggTopFile: join(dir, 'agg-top.parquet'),
     });
     expect(result.topLists).toEqual(naiveTopLists([...cellCounts.values()], HOUR, definition));
+
+    // The agg/ Parquet files hold the same cells and lists.
+    const session = await openDuckDb();
+    try {
+      const read = async (sql: string) => (await session.connection.runAndReadAll(sql)).getRowObjectsJS();
+      const tops = await read(
+        `SELECT window_minutes, slice, epoch_ms(end_minute)::DOUBLE AS end_minute, rank::INTEGER AS rank, ad_id, clicks::DOUBLE AS clicks
+         FROM '${join(dir, 'agg-top.parquet')}'`,
+      );
+      expect(tops).toEqual(
+        result.topLists.flatMap((l) =>
+          l.ads.map((a, i) => ({
+            window_minutes: l.windowMinutes,
+            slice: l.slice,
+            end_minute: l.endMinute,
+            rank: i + 1,
+            ad_id: a.adId,
+            clicks: a.count,
+          })),
+        ),
+      );
+      const minutes = await read(
+        `SELECT ad_id, slice, epoch_ms(minute)::DOUBLE AS minute, clicks::DOUBLE AS clicks FROM '${join(dir, 'agg-minute.parquet')}'
+         ORDER BY minute, slice, ad_id`,
+      );
+      const byKey = (a: Cell, b: Cell) =>
+        a.minute - b.minute ||
+        (a.slice < b.slice ? -1 : a.slice > b.slice ? 1 : 0) ||
+        (a.adId < b.adId ? -1 : 1);
+      expect(minutes).toEqual(
+        [...result.cells]
+          .sort(byKey)
+          .map((c) => ({ ad_id: c.adId, slice: c.slice, minute: c.minute, clicks: c.count })),
+      );
+    } finally {
+      closeDuckDb(session);
+    }
     expect(result.topLists.some((l) => l.ads.length > 1 && l.ads[0]!.count === l.ads[1]!.count)).toBe(true);
   }, 60_000);
 });

@@ -54,6 +54,8 @@ export class CachedSpeedView implements ViewReader {
     this.#reads = new ReadCache({
       maxWeight: options.maxCells ?? 500_000,
       now: this.#now,
+      // Steadily read closed minutes are reloaded in the background before they expire.
+      refreshAhead: 0.5,
       ...(options.onRead === undefined ? {} : { onRead: options.onRead }),
     });
   }

@@ -52,7 +52,7 @@ export class MergedView {
     this.#popularCache = options.popularCache;
     if (options.popularCache !== undefined) {
       const { maxEntries = 1000, now, onRead } = options.popularCache;
-      const clock = now === undefined ? {} : { now };
+      const clock = { refreshAhead: 0.5, ...(now === undefined ? {} : { now }) };
       const told = (cache: 'answers' | 'closed_sums') =>
         onRead === undefined ? {} : { onRead: (hit: boolean) => onRead(cache, hit) };
       this.#answers = new ReadCache({ maxWeight: maxEntries, ...clock, ...told('answers') });

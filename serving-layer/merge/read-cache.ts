@@ -10,6 +10,9 @@ interface Entry<V> {
   value: Promise<V>;
   weight: number;
   expiresAt: number;
+  /** When its load started; a refresh ahead of expiry is due from `refreshAt`. */
+  refreshAt: number;
+  refreshing: boolean;
 }
 
 export interface ReadCacheOptions {
@@ -19,6 +22,13 @@ export interface ReadCacheOptions {
   now?: () => number;
   /** Told of every read: served from the cache (or a load already under way) or not. */
   onRead?: (hit: boolean) => void;
+  /**
+   * Share of its time to live after which a read of an entry still serves it but also reloads it
+   * in the background (default: never), so that steadily read keys do not make a reader wait
+   * when they expire. An entry is never served after its time to live, counted from its load's
+   * start, so this does not make answers any staler.
+   */
+  refreshAhead?: number;
 }
 
 /**
@@ -32,6 +42,7 @@ export class ReadCache<V> {
   readonly #maxWeight: number;
   readonly #now: () => number;
   readonly #onRead: ((hit: boolean) => void) | undefined;
+  readonly #refreshAhead: number | undefined;
   #weight = 0;
 
   constructor(options: ReadCacheOptions) {
@@ -42,6 +53,7 @@ export class ReadCache<V> {
     this.#maxWeight = options.maxWeight;
     this.#now = options.now ?? Date.now;
     this.#onRead = options.onRead;
+    this.#refreshAhead = options.refreshAhead;
   }
 
   /** Summed weight of the entries held (for tests and metrics). */
@@ -63,12 +75,13 @@ export class ReadCache<V> {
         // Re-inserted so that Map order is least recently used first.
         this.#entries.set(key, hit);
         this.#onRead?.(true);
+        if (now >= hit.refreshAt && !hit.refreshing) this.#refresh(key, hit, ttlMs, load);
         return hit.value;
       }
       this.#weight -= hit.weight;
     }
     this.#onRead?.(false);
-    const entry: Entry<V> = { value: undefined as unknown as Promise<V>, weight: 1, expiresAt: now + ttlMs };
+    const entry = this.#entry(now, ttlMs);
     entry.value = load().then(
       (loaded) => {
         if (this.#entries.get(key) === entry) {
@@ -87,6 +100,37 @@ export class ReadCache<V> {
     this.#weight += entry.weight;
     this.#evict();
     return entry.value;
+  }
+
+  #entry(now: number, ttlMs: number): Entry<V> {
+    const ahead = this.#refreshAhead === undefined ? Number.POSITIVE_INFINITY : ttlMs * this.#refreshAhead;
+    return {
+      value: undefined as unknown as Promise<V>,
+      weight: 1,
+      expiresAt: now + ttlMs,
+      refreshAt: now + ahead,
+      refreshing: false,
+    };
+  }
+
+  /** Reloads `old` in the background; it stays served until the reload lands (or it expires). */
+  #refresh(key: string, old: Entry<V>, ttlMs: number, load: () => Promise<Loaded<V>>): void {
+    old.refreshing = true;
+    const fresh = this.#entry(this.#now(), ttlMs);
+    load().then(
+      (loaded) => {
+        if (this.#entries.get(key) !== old) return;
+        fresh.value = Promise.resolve(loaded.value);
+        fresh.weight = loaded.weight;
+        this.#entries.set(key, fresh);
+        this.#weight += fresh.weight - old.weight;
+        this.#evict();
+      },
+      () => {
+        // Kept as it is; the next read past `refreshAt` tries again.
+        old.refreshing = false;
+      },
+    );
   }
 
   /** Forgets every entry. */

@@ -64,6 +64,28 @@ describe('ReadCache', () => {
     expect(seen).toEqual([false, true, true, false]);
   });
 
+  it('reloads a steadily read entry in the background before it expires, never serving it past its time to live', async () => {
+    const c = clock();
+    const cache = new ReadCache<number>({ maxWeight: 10, now: c.now, refreshAhead: 0.5 });
+    let loads = 0;
+    let release: () => void = () => {};
+    const load = async () => {
+      loads++;
+      if (loads > 1) await new Promise<void>((r) => (release = r));
+      return { value: loads, weight: 1 };
+    };
+    expect(await cache.get('a', 100, load)).toBe(1);
+    c.advance(60); // past half its life: served, and a reload starts
+    expect(await cache.get('a', 100, load)).toBe(1);
+    expect(await cache.get('a', 100, load)).toBe(1);
+    expect(loads).toBe(2);
+    release();
+    await new Promise((r) => setTimeout(r, 0));
+    c.advance(40); // the first load has expired now; the reload (started at 60) has not
+    expect(await cache.get('a', 100, load)).toBe(2);
+    expect(loads).toBe(2);
+  });
+
   it('refuses a bound that is not positive, naming it', () => {
     expect(() => new ReadCache({ maxWeight: 0 })).toThrow('readCache.maxWeight');
   });

@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { CassandraBatchViewStore } from '../shared/aggregate-store/cassandra-batch-view-store.ts';
 import type { BatchViewStore } from '../shared/aggregate-store/types.ts';
 import { definitionFrom } from '../shared/aggregation/definition.ts';
 import type { AdclickConfig } from '../shared/config/types.ts';
@@ -106,6 +105,7 @@ export class BatchRuntime {
   /** The job logic over a batch view store; each recompute gets its own DuckDB engine. */
   jobs(view: BatchViewStore, reconcileDay?: ReconcileDayHook): BatchJobs {
     const definition = definitionFrom(this.config);
+    const purge = view.purgeSupersededVersions?.bind(view);
     return new BatchJobs({
       ledger: this.ledger,
       closedAfterMs: this.closedAfterMs,
@@ -127,9 +127,7 @@ export class BatchRuntime {
             stagingDir: this.stagingDir,
             logger: this.logger,
             closedAfterMs: this.closedAfterMs,
-            ...(view instanceof CassandraBatchViewStore
-              ? { purgeSuperseded: (h: number) => view.purgeSupersededVersions(h) }
-              : {}),
+            ...(purge === undefined ? {} : { purgeSuperseded: purge }),
           });
           return await recomputer.recompute(hour);
         } finally {

@@ -83,6 +83,11 @@ export interface BatchViewStore extends ViewReader, Lifecycle {
     topLists: readonly TopList[],
   ): Promise<void>;
   publishHour(hour: number, version: number, clicks: number): Promise<void>;
+  /**
+   * Deletes rows of the hour's superseded versions once no reader can still hold them; returns
+   * the versions deleted. Optional: a store that keeps every version simply omits it.
+   */
+  purgeSupersededVersions?(hour: number): Promise<number[]>;
   /** Published hours with hour start in `[fromHour, toHour)`. */
   publishedHours(fromHour: number, toHour: number): Promise<PublishedHour[]>;
 }

@@ -46,7 +46,7 @@ export function reconcileDepsFrom(
     reports: new CassandraReconciliationReportStore(stores.cassandra, config.cassandra.keyspace),
     objects: stores.objects,
     lake: new DuckDbLakeEvidence({
-      cache: new LakeCache(stores.objects, join(config.home, 'cache', 'lake')),
+      cache: new LakeCache(stores.objects, join(config.home, 'cache', 'lake', config.s3.bucket)),
       definition,
       allowedLatenessMs: config.aggregation.allowedLatenessMs,
     }),

@@ -43,7 +43,7 @@ Options:
                     (statements end with ";", .exit to leave)
   --format F        table (default), csv, json or parquet; csv/json/parquet need --out
   --out FILE        where --format csv|json|parquet writes
-  --cache DIR       local cache folder (default: $ADCLICK_HOME/cache/lake)
+  --cache DIR       local cache folder (default: $ADCLICK_HOME/cache/lake/<bucket>)
   --lake-root P/    key prefix the lake lives under inside the bucket (default none)
   -h, --help        this text
 
@@ -77,7 +77,7 @@ Examples:
     }
     const config = ctx.config();
     const store = new S3ObjectStore(s3OptionsFrom(config), ctx.logger());
-    const cache = new LakeCache(store, o.cache ?? join(config.home, 'cache', 'lake'));
+    const cache = new LakeCache(store, o.cache ?? join(config.home, 'cache', 'lake', config.s3.bucket));
     const db = new DuckDbLakeQuery();
     try {
       await store.start();

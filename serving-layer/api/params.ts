@@ -36,22 +36,6 @@ function single(query: RawQuery, allowed: readonly string[]): Record<string, str
   return out;
 }
 
-/**
- * A time parameter (`parseTime`), refusing ISO dates that do not exist (`2026-02-30`), which
- * `Date.parse` would silently roll over into the next month.
- */
-function time(value: string, name: string): number {
-  const ms = parseTime(value, name);
-  const ymd = /^\s*(\d{4})-(\d{2})-(\d{2})/.exec(value);
-  if (ymd !== null) {
-    const [y, mo, d] = [Number(ymd[1]), Number(ymd[2]), Number(ymd[3])];
-    const day = new Date(Date.UTC(y, mo - 1, d));
-    if (day.getUTCMonth() !== mo - 1 || day.getUTCDate() !== d)
-      throw invalid(name, `${name} names a date that does not exist: "${value.trim().slice(0, 40)}"`);
-  }
-  return ms;
-}
-
 /** Validates an ad id from the path (SPEC A1 rule). */
 export function parseAdId(value: string): string {
   if (!AD_ID.test(value)) throw invalid('ad_id', 'ad_id must be 1–64 characters of A-Z a-z 0-9 _ . : -');
@@ -70,8 +54,8 @@ export function parseRangeQuery(query: RawQuery, definition: AggregationDefiniti
   const q = single(query, RANGE_PARAMETERS);
   if (q.from === undefined) throw invalid('from', 'from is required (epoch ms or ISO-8601)');
   if (q.to === undefined) throw invalid('to', 'to is required (epoch ms or ISO-8601)');
-  const from = minuteOf(time(q.from, 'from'));
-  const to = minuteOf(time(q.to, 'to'));
+  const from = minuteOf(parseTime(q.from, 'from'));
+  const to = minuteOf(parseTime(q.to, 'to'));
   if (to <= from) {
     throw invalid('to', 'to must be at least one minute after from (both are rounded down to the minute)');
   }
@@ -108,7 +92,7 @@ export function parsePopularQuery(
   if ((q.window !== undefined && !/^\d+$/.test(q.window)) || !windows.includes(windowMinutes)) {
     throw invalid('window', `window must be one of ${windows.join(', ')} (minutes)`);
   }
-  const end = q.end === undefined ? minuteOf(now) + MINUTE_MS : minuteOf(time(q.end, 'end'));
+  const end = q.end === undefined ? minuteOf(now) + MINUTE_MS : minuteOf(parseTime(q.end, 'end'));
   const slice = sliceOfFilter(q.filter, definition);
   return { count, windowMinutes, end, slice, filter: filterOfSlice(slice) };
 }

@@ -37,6 +37,19 @@ export function parseTime(value: string, name: string): number {
       { details: { parameter: name } },
     );
   }
+  // Date.parse rolls a date that does not exist (2026-02-30) over into the next month; a range
+  // silently moved by days is worse than an error.
+  const ymd = /^(\d{4})-(\d{2})-(\d{2})/.exec(trimmed);
+  if (ymd !== null) {
+    const [y, mo, d] = [Number(ymd[1]), Number(ymd[2]), Number(ymd[3])];
+    const day = new Date(Date.UTC(y, mo - 1, d));
+    if (day.getUTCMonth() !== mo - 1 || day.getUTCDate() !== d)
+      throw new AdclickError(
+        ErrorCodes.INVALID_INPUT,
+        `${name} names a date that does not exist: "${trimmed.slice(0, 40)}"`,
+        { details: { parameter: name } },
+      );
+  }
   return ms;
 }
 

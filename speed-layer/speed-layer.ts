@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import type { SpeedViewStore } from '../shared/aggregate-store/types.ts';
+import type { MinuteCount, SpeedViewStore } from '../shared/aggregate-store/types.ts';
 import { MINUTE_MS } from '../shared/aggregation/time.ts';
 import { sleep } from '../shared/async/wait-for.ts';
 import type { ClickEvent } from '../shared/click-event/types.ts';
@@ -12,12 +12,22 @@ import type { Logger } from '../shared/logger/logger.ts';
 import { partitionForKey } from '../shared/partitioning/partition-for-key.ts';
 import type { SnapshotStore, StoredSnapshot } from './aggregate/cassandra-snapshot-store.ts';
 import { type FlushPlan, PartitionStates } from './aggregate/partition-states.ts';
-import { decodeSnapshot, encodeSnapshot } from './aggregate/snapshot-codec.ts';
+import { decodeSnapshot, encodeSnapshotAsync } from './aggregate/snapshot-codec.ts';
+import type { PartitionSnapshot } from './aggregate/state-types.ts';
+import { FlushPipeline } from './flush/flush-pipeline.ts';
 import { type Listening, listen } from './http/listen.ts';
 import { mapRecord } from './map/map-node.ts';
 import { SpeedMetrics } from './metrics/speed-metrics.ts';
 import { type SpeedLayerOptions, validateSpeedOptions } from './options.ts';
 import type { GlobalTopLists } from './reduce/types.ts';
+
+/** A snapshot taken at flush round `seq`, encoded when its save is due. */
+interface PendingSnapshot {
+  seq: number;
+  snapshot: PartitionSnapshot;
+  epoch: number;
+  stored?: StoredSnapshot;
+}
 
 export interface SpeedLayerDeps {
   kafka: Kafka;
@@ -38,10 +48,12 @@ export interface SpeedLayerDeps {
 /**
  * The speed layer process: a Kafka consumer group whose records go through the map node
  * (validate, dead-letter), the aggregate node (per-partition minute windows by event time) and
- * the reduce node (sliding-window top-N). Every flush interval it writes the changed cells and
- * top lists as absolute upserts, then each changed partition's snapshot (state + next offset),
- * then commits the offsets to Kafka for information only. On assignment a partition resumes from
- * its snapshot, so after a crash at any point the replay rewrites the same rows.
+ * the reduce node (sliding-window top-N). Every flush interval it plans a round of changed cells
+ * (and, less often, top lists and snapshots) and hands it to the `FlushPipeline`: cells are
+ * written first and on their own, top lists and closed minutes after them, and a snapshot (state +
+ * next offset) only once every cell and list of the input it describes is written; Kafka offsets
+ * are committed for information only. On assignment a partition resumes from its snapshot, so
+ * after a crash at any point the replay rewrites the same rows.
  */
 export class SpeedLayer implements Lifecycle {
   readonly metrics: SpeedMetrics;
@@ -54,8 +66,9 @@ export class SpeedLayer implements Lifecycle {
   /** Partitions whose first batch after restore has not been checked against the snapshot offset. */
   readonly #unchecked = new Set<number>();
   readonly #dirty = new Set<number>();
-  readonly #pendingPlans: FlushPlan[] = [];
-  readonly #pendingSnapshots = new Map<number, StoredSnapshot>();
+  readonly #pipeline: FlushPipeline;
+  /** Partition → its newest snapshot not saved yet, and the flush round it was taken at. */
+  readonly #pendingSnapshots = new Map<number, PendingSnapshot>();
   readonly #saved = new Map<number, string>();
   /** Partitions of the latest assignment (a restore finishing after a revoke is discarded). */
   #assigned = new Set<number>();
@@ -64,7 +77,8 @@ export class SpeedLayer implements Lifecycle {
   #admin: Admin | undefined;
   #metricsServer: Listening | undefined;
   #running = false;
-  #flushing: Promise<void> = Promise.resolve();
+  /** A flush interval has elapsed since the last round was planned. */
+  #planDue = false;
   #timer: NodeJS.Timeout | undefined;
   #lastSnapshotMs = 0;
   #lastListsMs = 0;
@@ -82,6 +96,19 @@ export class SpeedLayer implements Lifecycle {
       allowedLatenessMs: options.allowedLatenessMs,
       idleTimeoutMs: options.idleTimeoutMs,
       retainMs: options.retainMinutes * MINUTE_MS,
+    });
+    this.#pipeline = new FlushPipeline({
+      takeDue: () => {
+        if (this.#planDue && this.#running) this.#takeRound(false);
+      },
+      writeCells: (cells) => this.#writeCells(cells),
+      writeLists: (plan) => this.#writeLists(plan),
+      snapshotsDue: (through) => [...this.#pendingSnapshots.values()].some((s) => s.seq <= through),
+      saveSnapshots: (through) => this.#saveSnapshots(through),
+      failed: (stage, error) => {
+        this.metrics.flushFailures.inc();
+        this.#log.warn({ err: String(error), stage }, 'flush failed; will retry');
+      },
     });
   }
 
@@ -164,9 +191,9 @@ export class SpeedLayer implements Lifecycle {
       return;
     }
     this.#running = false;
-    clearTimeout(this.#timer);
+    clearInterval(this.#timer);
     await this.#consumer?.disconnect().catch(() => undefined);
-    await this.#flushing;
+    await this.#pipeline.settled();
     await this.flush().catch((error: unknown) =>
       this.#log.warn({ err: String(error) }, 'final flush failed'),
     );
@@ -185,109 +212,126 @@ export class SpeedLayer implements Lifecycle {
   }
 
   /**
-   * Writes everything changed since the last flush: cells and top lists first, then the
+   * Writes everything changed so far: cells, then top lists and closed minutes, then the
    * snapshots of the partitions that moved, then (informational) Kafka offsets. A failed write
-   * keeps its plan and snapshots pending; the next flush retries them in order.
+   * stays queued and is retried in order by the next flush (see `FlushPipeline`).
    */
   flush(): Promise<void> {
-    return this.#flush(true);
+    return this.#pipeline.drain(this.#takeRound(true));
   }
 
-  /** @param force rank top lists and take snapshots even if their intervals have not elapsed */
-  #flush(force: boolean): Promise<void> {
-    const run = this.#flushing.then(() => this.#flushOnce(force));
-    this.#flushing = run.catch(() => undefined);
-    return run;
-  }
-
-  async #flushOnce(force: boolean): Promise<void> {
+  /**
+   * Plans one flush round and queues it; returns its number.
+   * @param force rank top lists and take snapshots even if their intervals have not elapsed
+   */
+  #takeRound(force: boolean): number {
+    this.#planDue = false;
     // Plan and snapshots are taken together, synchronously: both describe the same input prefix.
     const now = Date.now();
-    const listsNow = force || now - this.#lastListsMs >= this.#o.topListIntervalMs;
+    // Lists still queued from an earlier ranking: ranking again now would only wait behind them.
+    const listsNow =
+      force || (now - this.#lastListsMs >= this.#o.topListIntervalMs && !this.#pipeline.hasRankedPending());
     if (listsNow) this.#lastListsMs = now;
+    const planStart = performance.now();
     const plan = this.#states.plan(now, {
       perPartition: this.#deps.topLists !== undefined,
       deferTopLists: !listsNow,
     });
-    const size =
-      plan.cells.length + plan.closed.length + plan.topLists.length + plan.partitionTopLists.length;
-    if (size > 0) this.#pendingPlans.push(plan);
-    const encodeStart = performance.now();
-    // Without a snapshot now, the partitions stay dirty for the next flush that takes one.
-    // Only where top lists were ranked: a deferred plan's changes still owe their lists.
-    const snapshotNow = listsNow && (force || now - this.#lastSnapshotMs >= this.#o.snapshotIntervalMs);
-    if (snapshotNow) this.#lastSnapshotMs = now;
-    for (const p of snapshotNow ? this.#dirty : []) {
-      if (!this.#states.has(p)) continue;
-      const state = this.#states.get(p);
-      this.#pendingSnapshots.set(p, {
-        partition: p,
-        topic: this.#o.topic,
-        offset: state.nextOffset,
-        state: encodeSnapshot(state.snapshot()),
-        epoch: this.#epochs.get(p) ?? 0,
-      });
+    const seq = this.#pipeline.push(plan);
+    this.metrics.planSeconds.observe((performance.now() - planStart) / 1000);
+    // Without a snapshot now, the partitions stay dirty for the next round that takes one. Only
+    // where top lists were ranked: a deferred plan's changes still owe their lists.
+    const snapshotNow =
+      listsNow &&
+      (force ||
+        (now - this.#lastSnapshotMs >= this.#o.snapshotIntervalMs && this.#pendingSnapshots.size === 0));
+    if (snapshotNow) {
+      this.#lastSnapshotMs = now;
+      for (const p of this.#dirty) {
+        if (!this.#states.has(p)) continue;
+        // A copy: encoded later, off the cell path, while the state moves on.
+        const snapshot = this.#states.get(p).snapshot();
+        this.#pendingSnapshots.set(p, { seq, snapshot, epoch: this.#epochs.get(p) ?? 0 });
+      }
+      this.#dirty.clear();
     }
-    if (snapshotNow) this.#dirty.clear();
-    const encodeMs = performance.now() - encodeStart;
     for (const p of this.#states.partitions()) {
       const wm = this.#states.get(p).watermarkMs;
       if (Number.isFinite(wm)) this.metrics.watermarkDelay.set({ partition: String(p) }, (now - wm) / 1000);
     }
-    try {
-      const started = performance.now();
-      while (this.#pendingPlans.length > 0) {
-        const next = this.#pendingPlans[0]!;
-        await this.#deps.store.upsertMinuteCounts(next.cells);
-        if (this.#deps.topLists !== undefined) await this.#deps.topLists.publish(next.partitionTopLists);
-        else await this.#deps.store.upsertTopLists(next.topLists);
-        // Closure last: every cell of a closed minute already holds its final value.
-        await this.#deps.store.markMinutesClosed(next.closed);
-        this.metrics.cellsWritten.inc(next.cells.length);
-        this.metrics.minutesClosed.inc(next.closed.length);
-        this.#pendingPlans.shift();
-      }
-      this.metrics.flushSeconds.observe((performance.now() - started) / 1000);
-      if (this.#pendingSnapshots.size === 0) return;
-      const pending = [...this.#pendingSnapshots.values()];
-      const saveStart = performance.now();
-      const fenced = new Set(await this.#deps.snapshots.save(this.#o.groupId, pending));
-      this.metrics.snapshotSeconds.observe((encodeMs + performance.now() - saveStart) / 1000);
-      for (const p of fenced) {
-        // Another process claimed the partition since our restore: its state is newer than ours.
-        this.#log.warn(
-          { partition: p },
-          'snapshot refused: partition claimed by another process; dropping it',
-        );
-        this.metrics.snapshotsFenced.inc();
-        this.#forget(p);
-      }
-      const snapshots = pending.filter((s) => !fenced.has(s.partition));
-      for (const s of snapshots) {
-        if (this.#pendingSnapshots.get(s.partition) === s) this.#pendingSnapshots.delete(s.partition);
-        this.#saved.set(s.partition, s.offset);
-        this.metrics.snapshotBytes.set({ partition: String(s.partition) }, s.state.byteLength);
-      }
-      await this.#consumer
-        ?.commitOffsets(
-          snapshots.map((s) => ({ topic: this.#o.topic, partition: s.partition, offset: s.offset })),
-        )
-        .catch((error: unknown) =>
-          this.#log.debug({ err: String(error) }, 'informational offset commit failed'),
-        );
-    } catch (error) {
-      this.metrics.flushFailures.inc();
-      this.#log.warn({ err: String(error), pending: this.#pendingPlans.length }, 'flush failed; will retry');
-      throw error;
-    }
+    return seq;
   }
 
+  async #writeCells(cells: MinuteCount[]): Promise<void> {
+    const started = performance.now();
+    await this.#deps.store.upsertMinuteCounts(cells);
+    this.metrics.flushSeconds.observe((performance.now() - started) / 1000);
+    this.metrics.cellsWritten.inc(cells.length);
+  }
+
+  async #writeLists(plan: FlushPlan): Promise<void> {
+    const started = performance.now();
+    if (this.#deps.topLists !== undefined) await this.#deps.topLists.publish(plan.partitionTopLists);
+    else await this.#deps.store.upsertTopLists(plan.topLists);
+    // Closure last: every cell of a closed minute already holds its final value.
+    await this.#deps.store.markMinutesClosed(plan.closed);
+    this.metrics.listsSeconds.observe((performance.now() - started) / 1000);
+    this.metrics.minutesClosed.inc(plan.closed.length);
+  }
+
+  /** Saves the snapshots taken at rounds ≤ `through`, then commits their offsets to Kafka. */
+  async #saveSnapshots(through: number): Promise<void> {
+    const started = performance.now();
+    const due = [...this.#pendingSnapshots.values()].filter((s) => s.seq <= through);
+    for (const s of due) {
+      s.stored ??= {
+        partition: s.snapshot.partition,
+        topic: this.#o.topic,
+        offset: s.snapshot.nextOffset,
+        state: await encodeSnapshotAsync(s.snapshot),
+        epoch: s.epoch,
+      };
+    }
+    // A partition revoked or fenced meanwhile has left the map: its snapshot is not ours to save.
+    const pending = due.filter((s) => this.#pendingSnapshots.get(s.snapshot.partition) === s);
+    if (pending.length === 0) return;
+    const fenced = new Set(
+      await this.#deps.snapshots.save(
+        this.#o.groupId,
+        pending.map((s) => s.stored!),
+      ),
+    );
+    this.metrics.snapshotSeconds.observe((performance.now() - started) / 1000);
+    for (const p of fenced) {
+      // Another process claimed the partition since our restore: its state is newer than ours.
+      this.#log.warn({ partition: p }, 'snapshot refused: partition claimed by another process; dropping it');
+      this.metrics.snapshotsFenced.inc();
+      this.#forget(p);
+    }
+    const saved = pending.filter((s) => !fenced.has(s.snapshot.partition)).map((s) => s.stored!);
+    for (const s of saved) {
+      const entry = this.#pendingSnapshots.get(s.partition);
+      if (entry?.stored === s) this.#pendingSnapshots.delete(s.partition);
+      this.#saved.set(s.partition, s.offset);
+      this.metrics.snapshotBytes.set({ partition: String(s.partition) }, s.state.byteLength);
+    }
+    await this.#consumer
+      ?.commitOffsets(saved.map((s) => ({ topic: this.#o.topic, partition: s.partition, offset: s.offset })))
+      .catch((error: unknown) =>
+        this.#log.debug({ err: String(error) }, 'informational offset commit failed'),
+      );
+  }
+
+  /**
+   * A round every flush interval, on a fixed cadence: a round is planned when the cell stage is
+   * free (at once if it is idle), so a click waits for at most one interval plus the cell write in
+   * progress, never for top lists or snapshots.
+   */
   #scheduleFlush(): void {
     if (!this.#running) return;
-    this.#timer = setTimeout(() => {
-      this.#flush(false)
-        .catch(() => undefined)
-        .finally(() => this.#scheduleFlush());
+    this.#timer = setInterval(() => {
+      this.#planDue = true;
+      this.#pipeline.kick();
     }, this.#o.flushIntervalMs);
   }
 

@@ -1,4 +1,5 @@
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzipSync, gzip, gzipSync } from 'node:zlib';
 import { AdclickError, ErrorCodes } from '../../shared/errors/errors.ts';
 import type { PartitionSnapshot } from './state-types.ts';
 
@@ -11,6 +12,16 @@ const FORMAT = 1;
  */
 export function encodeSnapshot(snapshot: PartitionSnapshot): Buffer {
   return gzipSync(Buffer.from(JSON.stringify({ format: FORMAT, ...snapshot }), 'utf8'), { level: 1 });
+}
+
+const gzipAsync = promisify(gzip);
+
+/**
+ * As `encodeSnapshot`, compressing on the libuv thread pool: the event loop (consuming records,
+ * writing cells) only pays for the JSON.
+ */
+export async function encodeSnapshotAsync(snapshot: PartitionSnapshot): Promise<Buffer> {
+  return gzipAsync(Buffer.from(JSON.stringify({ format: FORMAT, ...snapshot }), 'utf8'), { level: 1 });
 }
 
 /**

@@ -44,8 +44,20 @@ export class SpeedMetrics {
   });
   readonly flushSeconds = new Histogram({
     name: 'adclick_speed_flush_seconds',
-    help: 'Time to write one flush (cells, top lists) to the speed view',
+    help: 'Time to write the cells of one flush (rounds queued behind a slow write are merged into one)',
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+    registers: [this.registry],
+  });
+  readonly listsSeconds = new Histogram({
+    name: 'adclick_speed_top_lists_seconds',
+    help: 'Time to write the top lists and closed-minute markers of the rounds whose cells are written',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+    registers: [this.registry],
+  });
+  readonly planSeconds = new Histogram({
+    name: 'adclick_speed_plan_seconds',
+    help: 'Time to plan one flush round (changed cells, and top lists when ranked), on the event loop',
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2],
     registers: [this.registry],
   });
   readonly cellsWritten = new Counter({
@@ -65,7 +77,7 @@ export class SpeedMetrics {
   });
   readonly snapshotSeconds = new Histogram({
     name: 'adclick_speed_snapshot_seconds',
-    help: 'Time to encode and save the snapshots of one flush',
+    help: 'Time to encode and save the snapshots due after a flush',
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
     registers: [this.registry],
   });

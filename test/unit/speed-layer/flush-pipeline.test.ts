@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import type { MinuteCount } from '../../../shared/aggregate-store/types.ts';
+import { waitFor } from '../../../shared/async/wait-for.ts';
+import type { FlushPlan } from '../../../speed-layer/aggregate/partition-states.ts';
+import { FlushPipeline, type FlushStages } from '../../../speed-layer/flush/flush-pipeline.ts';
+
+/** A write the test releases (or fails) by hand. */
+interface Gate {
+  release(): void;
+  fail(error: Error): void;
+}
+
+function plan(round: number, cells: Array<[string, number]>, withList = false): FlushPlan {
+  return {
+    cells: cells.map(([adId, count]) => ({ adId, slice: 'all', minute: 0, count })),
+    closed: [{ partition: 0, minute: round, watermarkMs: round }],
+    topLists: withList
+      ? [{ windowMinutes: 1, slice: 'all', endMinute: 60_000, ads: [{ adId: 'a', count: round }] }]
+      : [],
+    partitionTopLists: [],
+  };
+}
+
+/** Stages that record every write in order and hold each one until the test releases it. */
+function recordingStages(): FlushStages & {
+  log: string[];
+  cellGates: Gate[];
+  listGates: Gate[];
+  snapshots: Map<number, number>;
+  saved: number[];
+} {
+  const log: string[] = [];
+  const cellGates: Gate[] = [];
+  const listGates: Gate[] = [];
+  const snapshots = new Map<number, number>();
+  const saved: number[] = [];
+  const gate = (gates: Gate[]) =>
+    new Promise<void>((resolve, reject) => gates.push({ release: resolve, fail: reject }));
+  return {
+    log,
+    cellGates,
+    listGates,
+    snapshots,
+    saved,
+    takeDue: () => undefined,
+    writeCells: async (cells: MinuteCount[]) => {
+      await gate(cellGates);
+      log.push(`cells ${cells.map((c) => `${c.adId}=${c.count}`).join(',')}`);
+    },
+    writeLists: async (p: FlushPlan) => {
+      await gate(listGates);
+      log.push(`lists ${p.topLists.length} closed ${p.closed.map((c) => c.minute).join(',')}`);
+    },
+    snapshotsDue: (through) => [...snapshots.values()].some((seq) => seq <= through),
+    saveSnapshots: async (through) => {
+      for (const [p, seq] of snapshots) {
+        if (seq > through) continue;
+        log.push(`snapshot p${p}@${seq}`);
+        saved.push(seq);
+        snapshots.delete(p);
+      }
+    },
+    failed: (stage) => log.push(`failed ${stage}`),
+  };
+}
+
+describe('flush pipeline', () => {
+  it('writes the next round’s cells while the previous lists are pending, and saves a snapshot only after its lists', async () => {
+    const s = recordingStages();
+    const pipeline = new FlushPipeline(s);
+    const r1 = pipeline.push(plan(1, [['a', 1]], true));
+    s.snapshots.set(0, r1);
+    pipeline.kick();
+    await waitFor(() => s.cellGates.length === 1, { timeoutMs: 1000, description: 'cells of round 1' });
+    s.cellGates[0]!.release();
+    await waitFor(() => s.listGates.length === 1, { timeoutMs: 1000, description: 'lists of round 1' });
+    // Round 2 arrives while round 1's lists are still being written: its cells go ahead.
+    pipeline.push(plan(2, [['a', 2]]));
+    pipeline.kick();
+    await waitFor(() => s.cellGates.length === 2, { timeoutMs: 1000, description: 'cells of round 2' });
+    s.cellGates[1]!.release();
+    await waitFor(() => s.log.length === 2, { timeoutMs: 1000, description: 'round 2 cells written' });
+    expect(s.saved).toEqual([]);
+    expect(pipeline.writtenThrough()).toBe(0);
+    s.listGates[0]!.release();
+    await waitFor(() => s.listGates.length === 2, { timeoutMs: 1000, description: 'lists of round 2' });
+    expect(s.saved).toEqual([1]);
+    s.listGates[1]!.release();
+    await pipeline.drain(2);
+    expect(s.log).toEqual([
+      'cells a=1',
+      'cells a=2',
+      'lists 1 closed 1',
+      'snapshot p0@1',
+      'lists 0 closed 2',
+    ]);
+  });
+
+  it('keeps a failed cell write at the head, merges later rounds into its retry, and saves nothing past it', async () => {
+    const s = recordingStages();
+    const pipeline = new FlushPipeline(s);
+    pipeline.push(
+      plan(1, [
+        ['a', 1],
+        ['b', 1],
+      ]),
+    );
+    pipeline.kick();
+    await waitFor(() => s.cellGates.length === 1, { timeoutMs: 1000, description: 'first cell write' });
+    s.cellGates[0]!.fail(new Error('store down'));
+    await waitFor(() => s.log.includes('failed cells'), { timeoutMs: 1000, description: 'the failure' });
+    const r2 = pipeline.push(plan(2, [['a', 3]], true));
+    s.snapshots.set(0, r2);
+    const drained = pipeline.drain(r2);
+    await waitFor(() => s.cellGates.length === 2, { timeoutMs: 1000, description: 'the retry' });
+    expect(s.saved).toEqual([]);
+    s.cellGates[1]!.release();
+    await waitFor(() => s.listGates.length === 1, { timeoutMs: 1000, description: 'merged lists' });
+    s.listGates[0]!.release();
+    await drained;
+    expect(s.log).toEqual(['failed cells', 'cells a=3,b=1', 'lists 1 closed 1,2', 'snapshot p0@2']);
+  });
+
+  it('saves a snapshot taken at an empty round once the rounds before it are written', async () => {
+    const s = recordingStages();
+    const pipeline = new FlushPipeline(s);
+    pipeline.push(plan(1, [['a', 1]]));
+    const empty = pipeline.push({ cells: [], closed: [], topLists: [], partitionTopLists: [] });
+    s.snapshots.set(3, empty);
+    const drained = pipeline.drain(empty);
+    await waitFor(() => s.cellGates.length === 1, { timeoutMs: 1000, description: 'cells' });
+    s.cellGates[0]!.release();
+    await waitFor(() => s.listGates.length === 1, { timeoutMs: 1000, description: 'lists' });
+    expect(s.saved).toEqual([]);
+    s.listGates[0]!.release();
+    await drained;
+    expect(s.saved).toEqual([empty]);
+  });
+});

@@ -6,6 +6,7 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  DeleteBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -188,6 +189,18 @@ export class S3ObjectStore implements ObjectStore {
   async delete(key: string): Promise<void> {
     const { client, bucket } = this.use();
     await call(`deleting ${key}`, () => client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })));
+  }
+
+  /**
+   * Deletes every object of the bucket and then the bucket itself, and closes the store. Not part
+   * of the `ObjectStore` port: the lake's bucket is never dropped by the system; this is for
+   * short-lived buckets (one per test pipeline) that must not pile up in the store.
+   */
+  async deleteBucket(): Promise<void> {
+    const { client, bucket } = this.use();
+    for (const object of await this.list('')) await this.delete(object.key);
+    await call(`deleting bucket ${bucket}`, () => client.send(new DeleteBucketCommand({ Bucket: bucket })));
+    await this.close();
   }
 
   private use(): { client: S3Client; bucket: string; options: ResolvedS3Options } {

@@ -347,9 +347,7 @@ export async function startPipeline(name: string, roles: readonly Role[] = ROLES
       await publisher.close().catch(() => undefined);
       await admin.deleteTopics({ topics: [topic, dlqTopic] }).catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
-      for (const o of await objects.list('').catch(() => []))
-        await objects.delete(o.key).catch(() => undefined);
-      await objects.close();
+      await objects.deleteBucket().catch(() => objects.close());
       await runtime.queues.obliterate().catch(() => undefined);
       await runtime.ledger.deleteAll().catch(() => undefined);
       await runtime.close().catch(() => undefined);

@@ -92,6 +92,17 @@ describe('S3ObjectStore', () => {
     expect((await store.list(`${prefix}gone`)).length).toBe(0);
   });
 
+  it('deletes a bucket with its objects', async () => {
+    const bucket = `t-s3-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+    const own = new S3ObjectStore(s3OptionsFrom(config, { bucket }), silentLogger());
+    await own.start();
+    await own.put('a/one', '1');
+    await own.put('b/two', '2');
+    expect(await listBuckets(createS3Client(s3OptionsFrom(config)))).toContain(bucket);
+    await own.deleteBucket();
+    expect(await listBuckets(createS3Client(s3OptionsFrom(config)))).not.toContain(bucket);
+  });
+
   it('reports an unreachable store as retryable UNAVAILABLE', async () => {
     const port = await closedPort();
     const nowhere = new S3ObjectStore(

@@ -39,6 +39,18 @@ export interface SpeedLayerOptions {
    * per-partition top lists merge exactly. False: count it where it arrived.
    */
   rekey: boolean;
+  /**
+   * Backpressure: fetching from Kafka stops while more than this many rows (changed cells not yet
+   * written, top-list rows and closed-minute markers queued) wait for the store, and restarts at
+   * half of it (default 500,000: roughly 100 MB of queued rows).
+   */
+  maxPendingRows: number;
+  /**
+   * Backpressure: fetching also stops while writes are pending and the V8 heap in use is above
+   * this many MiB (default 640), keeping the process under the 1 GB RSS budget when the store is
+   * slow.
+   */
+  maxHeapMb: number;
   /** `/metrics` listener; `undefined` serves none (tests). */
   metrics?: { host: string; port: number };
 }
@@ -50,6 +62,8 @@ export const SPEED_DEFAULTS = {
   topListIntervalMs: 1000,
   sessionTimeoutMs: 30_000,
   retainMarginMinutes: 10,
+  maxPendingRows: 500_000,
+  maxHeapMb: 640,
 } as const;
 
 /** The speed layer's options from the configuration, with `overrides` on top. */
@@ -71,6 +85,8 @@ export function speedOptionsFrom(
     sessionTimeoutMs: SPEED_DEFAULTS.sessionTimeoutMs,
     retainMinutes: Math.max(...definition.windowsMinutes, 1) + SPEED_DEFAULTS.retainMarginMinutes,
     rekey: true,
+    maxPendingRows: SPEED_DEFAULTS.maxPendingRows,
+    maxHeapMb: SPEED_DEFAULTS.maxHeapMb,
     metrics: { host: config.bindHost, port: config.ports.metrics },
     ...overrides,
   };
@@ -111,6 +127,9 @@ export function validateSpeedOptions(o: SpeedLayerOptions): void {
       'retainMinutes',
       `expected a whole number ≥ the largest window (${largest}), got ${o.retainMinutes}`,
     );
+  if (!Number.isInteger(o.maxPendingRows) || o.maxPendingRows < 1)
+    fail('maxPendingRows', `expected a whole number ≥ 1, got ${o.maxPendingRows}`);
+  if (!(o.maxHeapMb >= 64)) fail('maxHeapMb', `expected ≥ 64 MiB, got ${o.maxHeapMb}`);
   if (!(o.allowedLatenessMs >= 0)) fail('allowedLatenessMs', `expected ≥ 0, got ${o.allowedLatenessMs}`);
   if (!(o.idleTimeoutMs > 0)) fail('idleTimeoutMs', `expected > 0, got ${o.idleTimeoutMs}`);
 }

@@ -1,5 +1,6 @@
+import { getHeapStatistics } from 'node:v8';
 import { Hono } from 'hono';
-import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Admin, Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { MinuteCount, SpeedViewStore } from '../shared/aggregate-store/types.ts';
 import { MINUTE_MS } from '../shared/aggregation/time.ts';
 import { sleep } from '../shared/async/wait-for.ts';
@@ -11,15 +12,23 @@ import type { Lifecycle } from '../shared/lifecycle/types.ts';
 import type { Logger } from '../shared/logger/logger.ts';
 import { partitionForKey } from '../shared/partitioning/partition-for-key.ts';
 import type { SnapshotStore, StoredSnapshot } from './aggregate/cassandra-snapshot-store.ts';
+import type { PartitionState } from './aggregate/partition-state.ts';
 import { type FlushPlan, PartitionStates } from './aggregate/partition-states.ts';
 import { decodeSnapshot, encodeSnapshotAsync } from './aggregate/snapshot-codec.ts';
 import type { PartitionSnapshot } from './aggregate/state-types.ts';
+import { BackpressureGate } from './flush/backpressure.ts';
 import { FlushPipeline } from './flush/flush-pipeline.ts';
 import { type Listening, listen } from './http/listen.ts';
 import { mapRecord } from './map/map-node.ts';
 import { SpeedMetrics } from './metrics/speed-metrics.ts';
 import { type SpeedLayerOptions, validateSpeedOptions } from './options.ts';
 import type { GlobalTopLists } from './reduce/types.ts';
+
+/** Longest wait of a fetch (see the consumer's settings in `start`). */
+const FETCH_MAX_WAIT_MS = 200;
+
+/** Records consumed between two backpressure checks within a batch. */
+const CHUNK_RECORDS = 500;
 
 /** A snapshot taken at flush round `seq`, encoded when its save is due. */
 interface PendingSnapshot {
@@ -67,6 +76,7 @@ export class SpeedLayer implements Lifecycle {
   readonly #unchecked = new Set<number>();
   readonly #dirty = new Set<number>();
   readonly #pipeline: FlushPipeline;
+  readonly #gate: BackpressureGate;
   /** Partition → its newest snapshot not saved yet, and the flush round it was taken at. */
   readonly #pendingSnapshots = new Map<number, PendingSnapshot>();
   readonly #saved = new Map<number, string>();
@@ -96,6 +106,10 @@ export class SpeedLayer implements Lifecycle {
       allowedLatenessMs: options.allowedLatenessMs,
       idleTimeoutMs: options.idleTimeoutMs,
       retainMs: options.retainMinutes * MINUTE_MS,
+    });
+    this.#gate = new BackpressureGate({
+      maxPendingRows: options.maxPendingRows,
+      maxHeapBytes: options.maxHeapMb * 1024 * 1024,
     });
     this.#pipeline = new FlushPipeline({
       takeDue: () => {
@@ -146,6 +160,10 @@ export class SpeedLayer implements Lifecycle {
       allowAutoTopicCreation: false,
       sessionTimeout: this.#o.sessionTimeoutMs,
       heartbeatInterval: Math.max(100, Math.floor(this.#o.sessionTimeoutMs / 10)),
+      // The broker answers as soon as a record is there (minBytes 1), so this only bounds how long
+      // an idle fetch waits; kafkajs also sleeps this long when every partition is paused, which
+      // would delay a backpressure resume by its 5 s default.
+      maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
     });
     this.#consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
@@ -204,6 +222,36 @@ export class SpeedLayer implements Lifecycle {
 
   isReady(): boolean {
     return this.#running;
+  }
+
+  /** Whether fetching is stopped by backpressure, and how often it was since start. */
+  backpressure(): { paused: boolean; pauses: number } {
+    return { paused: this.#gate.paused, pauses: this.#gate.pauses };
+  }
+
+  /**
+   * Stops or restarts fetching as the write backlog and heap cross their bounds. `pause` rather
+   * than holding `eachBatch`: a paused kafkajs consumer keeps its fetch loop (it just leaves the
+   * topic out of its fetch requests), so heartbeats go on and a rebalance can still complete,
+   * whereas a batch handler blocked for longer than the session timeout gets the member evicted
+   * and blocks the group's rebalance. Records fetched before the pause are not processed (their
+   * offsets are not resolved), so the fetch after `resume` starts again from them.
+   */
+  #checkBackpressure(): void {
+    const pendingRows = this.#pipeline.pendingRows() + this.#states.changedCells();
+    this.metrics.pendingRows.set(pendingRows);
+    const change = this.#gate.update({ pendingRows, heapBytes: getHeapStatistics().used_heap_size });
+    if (change === undefined || this.#consumer === undefined) return;
+    const heapMb = Math.round(getHeapStatistics().used_heap_size / 1024 / 1024);
+    if (change === 'pause') {
+      this.#consumer.pause([{ topic: this.#o.topic }]);
+      this.metrics.backpressurePauses.inc();
+      this.#log.info({ pendingRows, heapMb }, 'writes behind: fetching paused');
+    } else {
+      this.#consumer.resume([{ topic: this.#o.topic }]);
+      this.#log.info({ pendingRows, heapMb }, 'writes caught up: fetching resumed');
+    }
+    this.metrics.backpressurePaused.set(this.#gate.paused ? 1 : 0);
   }
 
   /** Next offset of each partition as of its last saved snapshot (what a restart resumes from). */
@@ -267,6 +315,8 @@ export class SpeedLayer implements Lifecycle {
     await this.#deps.store.upsertMinuteCounts(cells);
     this.metrics.flushSeconds.observe((performance.now() - started) / 1000);
     this.metrics.cellsWritten.inc(cells.length);
+    // After the pipeline has dropped these cells (it does so once this write resolves).
+    setImmediate(() => this.#checkBackpressure());
   }
 
   async #writeLists(plan: FlushPlan): Promise<void> {
@@ -277,6 +327,7 @@ export class SpeedLayer implements Lifecycle {
     await this.#deps.store.markMinutesClosed(plan.closed);
     this.metrics.listsSeconds.observe((performance.now() - started) / 1000);
     this.metrics.minutesClosed.inc(plan.closed.length);
+    setImmediate(() => this.#checkBackpressure());
   }
 
   /** Saves the snapshots taken at rounds ≤ `through`, then commits their offsets to Kafka. */
@@ -332,6 +383,7 @@ export class SpeedLayer implements Lifecycle {
     this.#timer = setInterval(() => {
       this.#planDue = true;
       this.#pipeline.kick();
+      this.#checkBackpressure();
     }, this.#o.flushIntervalMs);
   }
 
@@ -388,22 +440,54 @@ export class SpeedLayer implements Lifecycle {
   async #onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const partition = batch.partition;
     await this.#ensureLoaded(partition);
-    if (!isRunning() || isStale() || batch.isEmpty()) return;
+    // Fetched before the pause took effect: left unresolved, so it is fetched again on resume.
+    if (!isRunning() || isStale() || batch.isEmpty() || this.#gate.paused) return;
     const state = this.#states.get(partition);
-    const next = BigInt(state.nextOffset);
     if (this.#unchecked.has(partition)) {
       this.#unchecked.delete(partition);
       // Kafka's committed offset may be ahead of the snapshot (or missing): go back to the snapshot's.
-      if (BigInt(batch.firstOffset() ?? '0') > next) {
+      if (BigInt(batch.firstOffset() ?? '0') > BigInt(state.nextOffset)) {
         this.#consumer!.seek({ topic: this.#o.topic, partition, offset: state.nextOffset });
         return;
       }
     }
+    let consumed = false;
+    // In chunks, so backpressure can stop within a large batch (up to 1 MB of records per
+    // partition): the rest stays unresolved and is fetched again after `resume`.
+    for (let i = 0; i < batch.messages.length; i += CHUNK_RECORDS) {
+      if (!isRunning() || isStale()) return;
+      const last = await this.#consume(state, batch, batch.messages.slice(i, i + CHUNK_RECORDS), isRunning);
+      if (last !== undefined) {
+        consumed = true;
+        resolveOffset(last);
+        // Records of this partition still waiting in Kafka behind this one.
+        const lag = BigInt(batch.highWatermark) - BigInt(last) - 1n;
+        this.metrics.consumerLag.set({ partition: String(partition) }, Number(lag > 0n ? lag : 0n));
+      }
+      this.#checkBackpressure();
+      await heartbeat();
+      if (this.#gate.paused) return;
+    }
+    if (!consumed) resolveOffset(batch.lastOffset());
+  }
+
+  /**
+   * Maps and counts records of one partition from its next offset on; returns the offset of the
+   * last record consumed, or `undefined` when every record was already counted.
+   */
+  async #consume(
+    state: PartitionState,
+    batch: Batch,
+    messages: readonly KafkaMessage[],
+    isRunning: () => boolean,
+  ): Promise<string | undefined> {
+    const partition = batch.partition;
+    const next = BigInt(state.nextOffset);
     const clicks: Array<{ offset: string; event: ClickEvent }> = [];
     const deadLetters: OutgoingRecord[] = [];
     const rekeyed: OutgoingRecord[] = [];
     let lastOffset: string | undefined;
-    for (const message of batch.messages) {
+    for (const message of messages) {
       if (BigInt(message.offset) < next) continue;
       lastOffset = message.offset;
       const mapped = mapRecord(
@@ -424,10 +508,7 @@ export class SpeedLayer implements Lifecycle {
         clicks.push({ offset: message.offset, event: mapped.event });
       }
     }
-    if (lastOffset === undefined) {
-      resolveOffset(batch.lastOffset());
-      return;
-    }
+    if (lastOffset === undefined) return undefined;
     // Dead letters and re-keyed clicks are acknowledged before the offsets past them can reach a
     // snapshot; a replay may send them twice (a re-keyed duplicate is dropped by click_id).
     await this.#publishDeadLetters(this.#o.dlqTopic, deadLetters, isRunning);
@@ -444,11 +525,7 @@ export class SpeedLayer implements Lifecycle {
     this.metrics.dlq.inc(deadLetters.length);
     state.nextOffset = (BigInt(lastOffset) + 1n).toString();
     this.#dirty.add(partition);
-    resolveOffset(lastOffset);
-    // Records of this partition still waiting in Kafka behind this batch.
-    const lag = BigInt(batch.highWatermark) - BigInt(lastOffset) - 1n;
-    this.metrics.consumerLag.set({ partition: String(partition) }, Number(lag > 0n ? lag : 0n));
-    await heartbeat();
+    return lastOffset;
   }
 
   async #publishDeadLetters(

@@ -37,6 +37,7 @@ export class PartitionState {
   readonly #minutes = new Map<number, MinuteState>();
   readonly #lateIds = new Set<string>();
   #changes: StateChanges = { cells: new Map(), closed: [] };
+  #changedCells = 0;
 
   constructor(partition: number, options: AggregateOptions, nowMs = Date.now()) {
     this.partition = partition;
@@ -109,10 +110,16 @@ export class PartitionState {
     }
   }
 
+  /** Cells changed since the previous `drainChanges` (what the next plan will write). */
+  get changedCells(): number {
+    return this.#changedCells;
+  }
+
   /** Returns and resets what changed since the previous call. */
   drainChanges(): StateChanges {
     const changes = this.#changes;
     this.#changes = { cells: new Map(), closed: [] };
+    this.#changedCells = 0;
     changes.closed.sort((a, b) => a - b);
     return changes;
   }
@@ -186,7 +193,9 @@ export class PartitionState {
         changedAds = new Set();
         changed.set(slice, changedAds);
       }
+      const before = changedAds.size;
       changedAds.add(event.adId);
+      this.#changedCells += changedAds.size - before;
     }
   }
 

@@ -79,6 +79,13 @@ export class PartitionStates {
     this.#states.delete(partition);
   }
 
+  /** Changed cells not planned yet, over every partition (summed per partition). */
+  changedCells(): number {
+    let total = 0;
+    for (const state of this.#states.values()) total += state.changedCells;
+    return total;
+  }
+
   /** Per-ad counts of one slice and minute, from every partition that retains the minute. */
   readonly counts: MinuteCountsSource = (slice, minute) => {
     const parts: Array<ReadonlyMap<string, number>> = [];

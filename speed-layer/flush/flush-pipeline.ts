@@ -77,6 +77,17 @@ export class FlushPipeline {
     return oldest === undefined ? this.#planned : oldest.seq - 1;
   }
 
+  /**
+   * Rows queued in either stage: cells not yet written, and top-list rows of rounds whose lists
+   * are not yet written (what backpressure bounds).
+   */
+  pendingRows(): number {
+    let rows = 0;
+    for (const r of this.#cellQueue) rows += r.plan.cells.length + listRows(r.plan);
+    for (const r of this.#listQueue) rows += listRows(r.plan);
+    return rows;
+  }
+
   /** Whether a queued round carries top lists (ranking more now would only queue behind them). */
   hasRankedPending(): boolean {
     const ranked = (r: Round) => r.plan.topLists.length > 0 || r.plan.partitionTopLists.length > 0;
@@ -127,7 +138,8 @@ export class FlushPipeline {
         if (rounds.length === 0) return;
         await this.#stages.writeCells(mergeCells(rounds.map((r) => r.plan.cells)));
         this.#cellQueue.splice(0, rounds.length);
-        this.#listQueue.push(...rounds);
+        // The list stage needs no cells: let them go now rather than after the lists.
+        for (const r of rounds) this.#listQueue.push({ seq: r.seq, plan: { ...r.plan, cells: [] } });
         this.#pumpLists().catch(() => undefined);
       }
     } catch (error) {
@@ -157,6 +169,10 @@ export class FlushPipeline {
       this.#listsActive = false;
     }
   }
+}
+
+function listRows(plan: FlushPlan): number {
+  return plan.topLists.length + plan.partitionTopLists.length + plan.closed.length;
 }
 
 /** Cells of several rounds, oldest first, as one write: the newest value of each cell. */

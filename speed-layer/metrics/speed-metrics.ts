@@ -92,4 +92,19 @@ export class SpeedMetrics {
     help: 'Flushes that failed and will be retried',
     registers: [this.registry],
   });
+  readonly backpressurePaused = new Gauge({
+    name: 'adclick_speed_backpressure_paused',
+    help: '1 while fetching from Kafka is stopped because writes to the speed view are behind',
+    registers: [this.registry],
+  });
+  readonly backpressurePauses = new Counter({
+    name: 'adclick_speed_backpressure_pauses_total',
+    help: 'Times fetching from Kafka was stopped because writes to the speed view were behind',
+    registers: [this.registry],
+  });
+  readonly pendingRows = new Gauge({
+    name: 'adclick_speed_pending_rows',
+    help: 'Rows waiting to be written to the speed view (changed cells, top-list rows, closed-minute markers)',
+    registers: [this.registry],
+  });
 }

@@ -26,6 +26,8 @@ Options:
   --max-events N       most events per request (default ${COLLECTOR_DEFAULTS.maxEvents})
   --max-requests N     requests handled at once before answering 503 (default ${COLLECTOR_DEFAULTS.maxConcurrentRequests})
   --max-pending-mb N   MiB waiting for Kafka's acknowledgement before answering 503 (default 32)
+  --body-timeout-ms N  time a client has to send its whole body; slower → 408 and the connection
+                       is closed (default ${COLLECTOR_DEFAULTS.bodyTimeoutMs})
   --metrics-port N     port of a second /metrics endpoint for the dashboard's scrape
                        (default METRICS_PORT + ${METRICS_PORT_OFFSETS.collector}, i.e. 9467; 0 = none)
   -h, --help           this text
@@ -39,46 +41,54 @@ Environment: KAFKA_BROKERS, KAFKA_TOPIC, COLLECTOR_PORT, BIND_HOST, METRICS_PORT
       'max-events': { type: 'string' },
       'max-requests': { type: 'string' },
       'max-pending-mb': { type: 'string' },
+      'body-timeout-ms': { type: 'string' },
       'metrics-port': { type: 'string' },
     });
     const config = ctx.config();
     const logger = ctx.logger();
     const host = o.host ?? config.bindHost;
-    const kafka = createKafka(kafkaOptionsFrom(config), logger);
-    await assertTopicExists(kafka, config.kafka.topic);
-    const publisher = new KafkaClickPublisher(kafka, logger, {
-      maxPendingBytes: intOption('collector', 'max-pending-mb', o['max-pending-mb'], 32, 1) * 1024 * 1024,
-    });
-    await publisher.start();
-    const collector = new Collector(
-      {
-        host,
-        port: intOption('collector', 'port', o.port, config.ports.collector),
-        topic: config.kafka.topic,
-        maxBodyBytes: intOption(
-          'collector',
-          'max-body-bytes',
-          o['max-body-bytes'],
-          COLLECTOR_DEFAULTS.maxBodyBytes,
-          1,
-        ),
-        maxEvents: intOption('collector', 'max-events', o['max-events'], COLLECTOR_DEFAULTS.maxEvents, 1),
-        maxConcurrentRequests: intOption(
-          'collector',
-          'max-requests',
-          o['max-requests'],
-          COLLECTOR_DEFAULTS.maxConcurrentRequests,
-          1,
-        ),
-      },
-      { publisher, logger },
-    );
+    // Every option is checked before Kafka is touched, so a bad value fails at once and leaves
+    // no producer connected behind it.
+    const options = {
+      host,
+      port: intOption('collector', 'port', o.port, config.ports.collector),
+      topic: config.kafka.topic,
+      maxBodyBytes: intOption(
+        'collector',
+        'max-body-bytes',
+        o['max-body-bytes'],
+        COLLECTOR_DEFAULTS.maxBodyBytes,
+        1,
+      ),
+      maxEvents: intOption('collector', 'max-events', o['max-events'], COLLECTOR_DEFAULTS.maxEvents, 1),
+      maxConcurrentRequests: intOption(
+        'collector',
+        'max-requests',
+        o['max-requests'],
+        COLLECTOR_DEFAULTS.maxConcurrentRequests,
+        1,
+      ),
+      bodyTimeoutMs: intOption(
+        'collector',
+        'body-timeout-ms',
+        o['body-timeout-ms'],
+        COLLECTOR_DEFAULTS.bodyTimeoutMs,
+        1,
+      ),
+    };
+    const maxPendingBytes =
+      intOption('collector', 'max-pending-mb', o['max-pending-mb'], 32, 1) * 1024 * 1024;
     const metricsPort = intOption(
       'collector',
       'metrics-port',
       o['metrics-port'],
       config.ports.metrics + METRICS_PORT_OFFSETS.collector,
     );
+    const kafka = createKafka(kafkaOptionsFrom(config), logger);
+    await assertTopicExists(kafka, config.kafka.topic);
+    const publisher = new KafkaClickPublisher(kafka, logger, { maxPendingBytes });
+    await publisher.start();
+    const collector = new Collector(options, { publisher, logger });
     try {
       await collector.start();
       const metrics =

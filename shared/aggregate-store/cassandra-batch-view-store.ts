@@ -9,8 +9,9 @@ import { writeConcurrently } from '../cassandra/write-concurrently.ts';
 import type { AdclickConfig } from '../config/types.ts';
 import { AdclickError, ErrorCodes } from '../errors/errors.ts';
 import type { Logger } from '../logger/logger.ts';
+import { purgeSupersededBatchVersions } from './batch-version-purge.ts';
 import { batchMinuteCells, readMinuteCells, topListOfRow } from './read-minute-cells.ts';
-import type { BatchViewStore, MinuteCount, PublishedHour, TopList } from './types.ts';
+import type { BatchViewStore, HourCells, MinuteCount, PublishedHour, TopList } from './types.ts';
 
 const Q = {
   writeCell:
@@ -31,19 +32,14 @@ const Q = {
   recordVersion:
     'INSERT INTO batch_hour_versions (hour, version, slices, windows, written_at) VALUES (?, ?, ?, ?, ?)',
   markPublished: 'UPDATE batch_hour_versions SET published_at = ? WHERE hour = ? AND version = ?',
-  versions:
-    'SELECT version, slices, windows, written_at, published_at FROM batch_hour_versions WHERE hour = ?',
-  sliceAds: 'SELECT ad_id FROM batch_slice_minute_counts WHERE slice = ? AND minute = ? AND version = ?',
-  deleteCells: 'DELETE FROM batch_minute_counts WHERE ad_id = ? AND slice = ? AND hour = ? AND version = ?',
-  deleteSlice: 'DELETE FROM batch_slice_minute_counts WHERE slice = ? AND minute = ? AND version = ?',
-  deleteTop: 'DELETE FROM batch_top_ads WHERE window_minutes = ? AND slice = ? AND hour = ? AND version = ?',
-  deleteVersion: 'DELETE FROM batch_hour_versions WHERE hour = ? AND version = ?',
   watermark: "SELECT until FROM batch_watermark WHERE id = 'global'",
   setWatermark: "INSERT INTO batch_watermark (id, until, updated_at) VALUES ('global', ?, ?)",
 } as const;
 
 /** Rows per unlogged batch: well under Cassandra's 5 KB batch-size warning for these small rows. */
 const BATCH_ROWS = 40;
+/** Cells per batch read from a lazy `HourCells` (bounds the statement parameters held at once). */
+const CELL_BATCH = 200_000;
 /** Batches in flight at once. */
 const BATCH_CONCURRENCY = 16;
 /** Single-row statements in flight at once (beside the batches). */
@@ -123,22 +119,13 @@ export class CassandraBatchViewStore implements BatchViewStore {
   async writeHourVersion(
     hour: number,
     version: number,
-    cells: readonly MinuteCount[],
+    cells: readonly MinuteCount[] | HourCells,
     topLists: readonly TopList[],
   ): Promise<void> {
     assertHour(hour);
     const v = types.Long.fromNumber(version);
     const hourDate = new Date(hour);
-    const cellParams: unknown[][] = [];
-    const sliceParams: unknown[][] = [];
-    for (const c of cells) {
-      if (hourOf(c.minute) !== hour)
-        throw new AdclickError(ErrorCodes.INTERNAL, `cell minute ${c.minute} is outside hour ${hour}`);
-      const minute = new Date(c.minute);
-      const count = types.Long.fromNumber(c.count);
-      cellParams.push([c.adId, c.slice, hourDate, v, minute, count]);
-      sliceParams.push([c.slice, minute, v, c.adId, count]);
-    }
+    const batched = isHourCells(cells) ? cells : undefined;
     const topParams = topLists.map((l) => [
       l.windowMinutes,
       l.slice,
@@ -149,7 +136,8 @@ export class CassandraBatchViewStore implements BatchViewStore {
       l.ads.map((a) => types.Long.fromNumber(a.count)),
     ]);
     // The record comes first, so even a write that dies half-way can be found and deleted later.
-    const slices = new Set([...cells.map((c) => c.slice), ...topLists.map((l) => l.slice)]);
+    const cellSlices = batched?.slices ?? (cells as readonly MinuteCount[]).map((c) => c.slice);
+    const slices = new Set([...cellSlices, ...topLists.map((l) => l.slice)]);
     const windows = new Set(topLists.map((l) => l.windowMinutes));
     try {
       await this.#started().execute(Q.recordVersion, [hourDate, v, [...slices], [...windows], new Date()], {
@@ -158,9 +146,28 @@ export class CassandraBatchViewStore implements BatchViewStore {
     } catch (error) {
       throw translateCassandraError(error, { operation: 'record of a batch hour version' });
     }
-    // Slice rows first: few, large partitions, where batching pays most.
-    await this.#writePartitionBatches(Q.writeSliceCell, sliceParams, 3, 'write of batch slice minute counts');
-    await this.#writePartitionBatches(Q.writeCell, cellParams, 3, 'write of batch minute counts');
+    // Large hours arrive in batches, so only one batch's statement parameters exist at a time.
+    const batches = batched?.batches(CELL_BATCH) ?? [cells as readonly MinuteCount[]];
+    for await (const batch of batches) {
+      const cellParams: unknown[][] = [];
+      const sliceParams: unknown[][] = [];
+      for (const c of batch) {
+        if (hourOf(c.minute) !== hour)
+          throw new AdclickError(ErrorCodes.INTERNAL, `cell minute ${c.minute} is outside hour ${hour}`);
+        const minute = new Date(c.minute);
+        const count = types.Long.fromNumber(c.count);
+        cellParams.push([c.adId, c.slice, hourDate, v, minute, count]);
+        sliceParams.push([c.slice, minute, v, c.adId, count]);
+      }
+      // Slice rows first: few, large partitions, where batching pays most.
+      await this.#writePartitionBatches(
+        Q.writeSliceCell,
+        sliceParams,
+        3,
+        'write of batch slice minute counts',
+      );
+      await this.#writePartitionBatches(Q.writeCell, cellParams, 3, 'write of batch minute counts');
+    }
     await this.#writePartitionBatches(Q.writeTop, topParams, 4, 'write of batch top lists');
   }
 
@@ -251,59 +258,9 @@ export class CassandraBatchViewStore implements BatchViewStore {
     const client = this.#started();
     const current = (await this.publishedHours(hour, hour + HOUR_MS))[0]?.version;
     if (current === undefined) return [];
-    let records: VersionRecord[];
-    try {
-      const rs = await client.execute(Q.versions, [new Date(hour)], { prepare: true });
-      records = rs.rows.map((r) => ({
-        version: Number(r.version),
-        slices: (r.slices as string[] | null) ?? [],
-        windows: (r.windows as number[] | null) ?? [],
-        writtenAt: (r.written_at as Date | null)?.getTime() ?? 0,
-        publishedAt: (r.published_at as Date | null)?.getTime(),
-      }));
-    } catch (error) {
-      throw translateCassandraError(error, { operation: 'read of batch hour versions' });
-    }
-    const older = records.filter((r) => r.version < current);
-    const previous = older
-      .filter((r) => r.publishedAt !== undefined)
-      .sort((a, b) => b.version - a.version)[0];
-    const due = Date.now() - graceMs;
-    const purge = older.filter((r) =>
-      r === previous
-        ? false
-        : r.publishedAt === undefined
-          ? r.writtenAt <= due
-          : previous?.publishedAt !== undefined && previous.publishedAt <= due,
-    );
-    for (const r of purge) await this.#deleteVersion(hour, r);
-    if (purge.length > 0)
-      this.#logger.debug({ hour, versions: purge.map((r) => r.version) }, 'purged batch versions');
-    return purge.map((r) => r.version);
-  }
-
-  async #deleteVersion(hour: number, record: VersionRecord): Promise<void> {
-    const client = this.#started();
-    const v = types.Long.fromNumber(record.version);
-    const hourDate = new Date(hour);
-    const sliceMinutes: unknown[][] = [];
-    for (const slice of record.slices)
-      for (let m = hour; m < hour + HOUR_MS; m += MINUTE_MS) sliceMinutes.push([slice, new Date(m), v]);
-    // The slice partitions list every ad the version wrote a cell for: they lead to the cell rows.
-    const cellKeys: unknown[][] = [];
-    try {
-      await mapLimit(sliceMinutes, 16, async ([slice, minute]) => {
-        const rs = await client.execute(Q.sliceAds, [slice, minute, v], { prepare: true, fetchSize: 5000 });
-        for await (const row of rs) cellKeys.push([row.ad_id as string, slice, hourDate, v]);
-      });
-    } catch (error) {
-      throw translateCassandraError(error, { operation: 'read of a superseded batch version' });
-    }
-    await writeConcurrently(client, Q.deleteCells, cellKeys, 'delete of superseded batch minute counts');
-    await writeConcurrently(client, Q.deleteSlice, sliceMinutes, 'delete of superseded batch slice minutes');
-    const tops = record.windows.flatMap((w) => record.slices.map((slice) => [w, slice, hourDate, v]));
-    await writeConcurrently(client, Q.deleteTop, tops, 'delete of superseded batch top lists');
-    await writeConcurrently(client, Q.deleteVersion, [[hourDate, v]], 'delete of a batch version record');
+    const purged = await purgeSupersededBatchVersions(client, hour, current, graceMs);
+    if (purged.length > 0) this.#logger.debug({ hour, versions: purged }, 'purged batch versions');
+    return purged;
   }
 
   async publishedHours(fromHour: number, toHour: number): Promise<PublishedHour[]> {
@@ -416,18 +373,13 @@ export class CassandraBatchViewStore implements BatchViewStore {
   }
 }
 
-/** One row of `batch_hour_versions`. */
-interface VersionRecord {
-  version: number;
-  slices: string[];
-  windows: number[];
-  writtenAt: number;
-  publishedAt: number | undefined;
-}
-
 /** The hour whose recompute owns a window ending at `endMinute`: the hour of its last minute. */
 function topHourOf(endMinute: number): number {
   return hourOf(endMinute - MINUTE_MS);
+}
+
+function isHourCells(cells: readonly MinuteCount[] | HourCells): cells is HourCells {
+  return !Array.isArray(cells);
 }
 
 function assertHour(hour: number): void {

@@ -60,6 +60,19 @@ export interface ClosedMinute {
   watermarkMs: number;
 }
 
+/**
+ * An hour's cells handed over in batches, read only while they are written (the batch layer keeps
+ * millions of them outside JavaScript until then).
+ */
+export interface HourCells {
+  /** Number of cells. */
+  readonly size: number;
+  /** Every slice the cells name (a writer records them before the first row). */
+  readonly slices: readonly string[];
+  /** The cells, in batches of up to `batchSize`; each call reads them afresh. */
+  batches(batchSize?: number): AsyncIterable<readonly MinuteCount[]>;
+}
+
 /** Metadata of one published hour of the batch view. */
 export interface PublishedHour {
   hour: number;
@@ -79,7 +92,7 @@ export interface BatchViewStore extends ViewReader, Lifecycle {
   writeHourVersion(
     hour: number,
     version: number,
-    cells: readonly MinuteCount[],
+    cells: readonly MinuteCount[] | HourCells,
     topLists: readonly TopList[],
   ): Promise<void>;
   publishHour(hour: number, version: number, clicks: number): Promise<void>;

@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type { ArchiveMessage, ArchiveSource } from '../../../batch-layer/archiver/types.ts';
 import type {
   BatchViewStore,
+  HourCells,
   MinuteCount,
   PublishedHour,
   TopList,
@@ -67,10 +68,13 @@ export class MemoryBatchViewStore implements BatchViewStore {
   async writeHourVersion(
     hour: number,
     version: number,
-    cells: readonly MinuteCount[],
+    cells: readonly MinuteCount[] | HourCells,
     topLists: readonly TopList[],
   ) {
-    this.versions.set(`${hour}/${version}`, { cells, topLists });
+    const held: MinuteCount[] = [];
+    if (Array.isArray(cells)) held.push(...cells);
+    else for await (const batch of (cells as HourCells).batches()) held.push(...batch);
+    this.versions.set(`${hour}/${version}`, { cells: held, topLists });
   }
   async publishHour(hour: number, version: number, clicks: number) {
     this.published.set(hour, { hour, version, clicks, computedAt: Date.now() });

@@ -50,6 +50,11 @@ const SECTIONS: Array<{ title: string; about: string; matches: (name: string) =>
     about: 'HTTP ports of the API, collector and metrics endpoints; bearer tokens of the API.',
     matches: (n) => n.endsWith('_PORT') || n === 'API_TOKENS',
   },
+  {
+    title: 'Query API',
+    about: 'How the serving layer trades freshness for load on the speed view.',
+    matches: (n) => n.startsWith('API_'),
+  },
 ];
 
 function table(vars: readonly EnvVar[]): string {

@@ -163,6 +163,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): AdclickConfig
       archiveMaxRows: int('ARCHIVE_MAX_ROWS', 1, 10_000_000),
       archiveMaxAgeMs: int('ARCHIVE_MAX_AGE_MS', 100, 86_400_000),
     },
+    serving: { liveCacheMs: int('API_LIVE_CACHE_MS', 0, 2000) },
     ports,
     apiTokens,
   };

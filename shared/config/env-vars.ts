@@ -149,6 +149,12 @@ export const ENV_VARS: readonly EnvVar[] = [
     description: '…or when its oldest row has waited this long.',
   },
   { name: 'API_PORT', default: '8080', description: 'Port of the query API and dashboard.' },
+  {
+    name: 'API_LIVE_CACHE_MS',
+    default: '250',
+    description:
+      "Freshness budget of the query API (0 to 2000 ms; 0 = read at every request): reads of the speed view's open minutes, and popular_ads answers built on them, are shared and reused for at most this long in all, so a click shows up to this much later than a live read. The speed layer rewrites open minutes about once a second, so 250 ms costs little of the 2 s freshness target and saves a Cassandra read per request under load.",
+  },
   { name: 'COLLECTOR_PORT', default: '8081', description: 'Port of the click collector (POST /v1/clicks).' },
   {
     name: 'METRICS_PORT',

@@ -86,6 +86,10 @@ export interface AdclickConfig {
     /** …or when its oldest row waited this long. */
     archiveMaxAgeMs: number;
   };
+  serving: {
+    /** Freshness budget: how long reads of open speed minutes (and answers on them) are reused. */
+    liveCacheMs: number;
+  };
   ports: {
     api: number;
     collector: number;

@@ -91,6 +91,10 @@ export const BATCH_POINTER_TTL_MS = 1000;
  * answers over closed windows. A minute counts as closed once the speed layer's watermark has
  * surely passed it: allowed lateness plus the idle timeout (after which an idle partition's
  * watermark follows the clock) plus a minute's margin for its flush.
+ *
+ * Open minutes, and `popular` answers over windows still open, are reused within the freshness
+ * budget `config.serving.liveCacheMs`. An answer built from cached open reads is as old as its
+ * oldest read, so the budget is split between the two caches: a click is visible within it.
  */
 export function cachedMergedView(
   config: AdclickConfig,
@@ -102,11 +106,15 @@ export function cachedMergedView(
   const record = options.onCacheRead;
   const told = (cache: string) =>
     record === undefined ? {} : { onRead: (hit: boolean) => record(cache, hit) };
+  const budget = config.serving.liveCacheMs;
+  const openTtlMs = Math.floor(budget / 2);
   const speed = new CachedSpeedView(stores.speed, {
     closedAfterMs: allowedLatenessMs + idleTimeoutMs + MINUTE_MS,
     ttlMs: SPEED_CACHE_TTL_MS,
+    openTtlMs,
     ...now,
     ...told('speed'),
+    ...(record === undefined ? {} : { onOpenRead: (hit: boolean) => record('speed_open', hit) }),
   });
   const batch = new CachedBatchView(stores.batch, {
     pointerTtlMs: BATCH_POINTER_TTL_MS,
@@ -120,6 +128,7 @@ export function cachedMergedView(
       watermarkCacheMs: 1000,
       popularCache: {
         ttlMs: SPEED_CACHE_TTL_MS,
+        liveTtlMs: budget - openTtlMs,
         closedBefore: () => speed.closedBefore(),
         ...now,
         ...(record === undefined ? {} : { onRead: record }),

@@ -18,17 +18,28 @@ export interface CachedSpeedViewOptions {
   ttlMs?: number;
   /** Cells (list entries) kept across all cached reads (default 500,000: roughly 50 MB). */
   maxCells?: number;
+  /**
+   * How long a read of minutes still open is reused (default 0: read per request). Above 0,
+   * concurrent identical reads share one round trip and the result serves later ones for this
+   * long, so a click written to an open minute shows up to this much later than a live read would.
+   */
+  openTtlMs?: number;
+  /** Cells kept across cached reads of open minutes (default 200,000). */
+  maxOpenCells?: number;
   now?: () => number;
-  /** Told of every read of closed minutes: a hit or a miss (open minutes are not counted). */
+  /** Told of every read of closed minutes: a hit or a miss. */
   onRead?: (hit: boolean) => void;
+  /** Told of every read of open minutes while `openTtlMs` > 0: a hit or a miss. */
+  onOpenRead?: (hit: boolean) => void;
 }
 
 type Cached = MinuteCount[] | AdCount[] | { list: TopList | undefined };
 
 /**
- * The speed view behind a short cache of closed minutes. Minutes still open (within
- * `closedAfterMs` of now) are always read from the view, so what a click changes is visible at the
- * next request; only minutes the watermark has passed are reused, for at most `ttlMs`.
+ * The speed view behind two short caches. Minutes the watermark has passed (older than
+ * `closedAfterMs`) are reused for at most `ttlMs`. Minutes still open change with every flush of
+ * the speed layer, so they are reused only for the freshness budget `openTtlMs` (0: read at every
+ * request): what a click changes is visible within that budget.
  */
 export class CachedSpeedView implements ViewReader {
   readonly #inner: ViewReader;
@@ -36,14 +47,18 @@ export class CachedSpeedView implements ViewReader {
   readonly #ttlMs: number;
   readonly #now: () => number;
   readonly #reads: ReadCache<Cached>;
+  readonly #openTtlMs: number;
+  readonly #open: ReadCache<Cached>;
 
   constructor(inner: ViewReader, options: CachedSpeedViewOptions) {
     this.#inner = inner;
     this.#closedAfterMs = options.closedAfterMs;
     this.#ttlMs = options.ttlMs ?? 5000;
+    this.#openTtlMs = options.openTtlMs ?? 0;
     for (const [path, v] of [
       ['speedCache.closedAfterMs', this.#closedAfterMs],
       ['speedCache.ttlMs', this.#ttlMs],
+      ['speedCache.openTtlMs', this.#openTtlMs],
     ] as const) {
       if (!Number.isInteger(v) || v < 0)
         throw new AdclickError(ErrorCodes.CONFIG_INVALID, `${path} must be a whole number ≥ 0`, {
@@ -58,6 +73,23 @@ export class CachedSpeedView implements ViewReader {
       refreshAhead: 0.5,
       ...(options.onRead === undefined ? {} : { onRead: options.onRead }),
     });
+    this.#open = new ReadCache({
+      maxWeight: options.maxOpenCells ?? 200_000,
+      now: this.#now,
+      // A steadily read open minute is re-read in the background after half the budget, so
+      // requests rarely wait for Cassandra; no entry is served older than the budget.
+      refreshAhead: 0.5,
+      ...(options.onOpenRead === undefined ? {} : { onRead: options.onOpenRead }),
+    });
+  }
+
+  /** An open-minute read, shared and reused within the freshness budget when there is one. */
+  #live<V extends Cached>(key: string, read: () => Promise<V>, weight: (v: V) => number): Promise<V> {
+    if (this.#openTtlMs <= 0) return read();
+    return this.#open.get(key, this.#openTtlMs, async () => {
+      const value = await read();
+      return { value, weight: weight(value) };
+    }) as Promise<V>;
   }
 
   /** First minute that may still change: every minute before it is closed. */
@@ -86,7 +118,14 @@ export class CachedSpeedView implements ViewReader {
       );
     }
     const openFrom = Math.max(fromMinute, closed);
-    if (openFrom < toMinute) reads.push(this.#inner.minuteCounts(adId, slice, openFrom, toMinute));
+    if (openFrom < toMinute)
+      reads.push(
+        this.#live(
+          `m|${adId}|${slice}|${openFrom}|${toMinute}`,
+          () => this.#inner.minuteCounts(adId, slice, openFrom, toMinute),
+          (cells) => cells.length + 1,
+        ),
+      );
     // The parts are cut at one `closed` value, so they do not overlap.
     const out: MinuteCount[] = [];
     for (const cells of await Promise.all(reads))
@@ -95,7 +134,12 @@ export class CachedSpeedView implements ViewReader {
   }
 
   sliceMinute(slice: string, minute: number): Promise<AdCount[]> {
-    if (minute >= this.closedBefore()) return this.#inner.sliceMinute(slice, minute);
+    if (minute >= this.closedBefore())
+      return this.#live(
+        `s|${slice}|${minute}`,
+        () => this.#inner.sliceMinute(slice, minute),
+        (list) => list.length + 1,
+      );
     return this.#reads.get(`s|${slice}|${minute}`, this.#ttlMs, async () => {
       const list = await this.#inner.sliceMinute(slice, minute);
       return { value: list, weight: list.length + 1 };
@@ -103,7 +147,14 @@ export class CachedSpeedView implements ViewReader {
   }
 
   async topList(windowMinutes: number, slice: string, endMinute: number): Promise<TopList | undefined> {
-    if (endMinute > this.closedBefore()) return this.#inner.topList(windowMinutes, slice, endMinute);
+    if (endMinute > this.closedBefore()) {
+      const open = await this.#live(
+        `t|${windowMinutes}|${slice}|${endMinute}`,
+        async () => ({ list: await this.#inner.topList(windowMinutes, slice, endMinute) }),
+        ({ list }) => (list?.ads.length ?? 0) + 1,
+      );
+      return open.list;
+    }
     const cached = (await this.#reads.get(
       `t|${windowMinutes}|${slice}|${endMinute}`,
       this.#ttlMs,

@@ -39,6 +39,7 @@ export class MergedView {
   #cached: { at: number; value: Promise<number | undefined> } | undefined;
   readonly #popularCache: MergeOptions['popularCache'];
   readonly #answers: ReadCache<Omit<PopularAnswer, 'source'>> | undefined;
+  readonly #liveAnswers: ReadCache<Omit<PopularAnswer, 'source'>> | undefined;
   readonly #closedSums: ReadCache<RankedSums> | undefined;
 
   constructor(sources: MergeSources, options: MergeOptions) {
@@ -53,10 +54,21 @@ export class MergedView {
     if (options.popularCache !== undefined) {
       const { maxEntries = 1000, now, onRead } = options.popularCache;
       const clock = { refreshAhead: 0.5, ...(now === undefined ? {} : { now }) };
-      const told = (cache: 'answers' | 'closed_sums') =>
+      const told = (cache: 'answers' | 'live_answers' | 'closed_sums') =>
         onRead === undefined ? {} : { onRead: (hit: boolean) => onRead(cache, hit) };
       this.#answers = new ReadCache({ maxWeight: maxEntries, ...clock, ...told('answers') });
       this.#closedSums = new ReadCache({ maxWeight: 1_000_000, ...clock, ...told('closed_sums') });
+      const liveTtlMs = options.popularCache.liveTtlMs ?? 0;
+      if (!Number.isInteger(liveTtlMs) || liveTtlMs < 0)
+        throw new AdclickError(
+          ErrorCodes.CONFIG_INVALID,
+          'merge.popularCache.liveTtlMs must be a whole number ≥ 0',
+          {
+            details: { path: 'merge.popularCache.liveTtlMs' },
+          },
+        );
+      if (liveTtlMs > 0)
+        this.#liveAnswers = new ReadCache({ maxWeight: maxEntries, ...clock, ...told('live_answers') });
     }
   }
 
@@ -126,29 +138,43 @@ export class MergedView {
     const from = endMinute - windowMinutes * MINUTE_MS;
     const parts = splitRange(from, endMinute, boundary);
     const source = sourceOf(parts, boundary);
-    const key =
-      adFilter === undefined ? await this.#answerKey(slice, windowMinutes, endMinute, parts) : undefined;
-    if (key === undefined)
+    const cached =
+      adFilter === undefined ? await this.#answerCache(slice, windowMinutes, endMinute, parts) : undefined;
+    if (cached === undefined)
       return { ...(await this.#rank(parts, slice, windowMinutes, endMinute, n, adFilter)), source };
     // The whole ranking is kept, so a smaller `count` is a prefix of the same answer.
-    const whole = await this.#answers!.get(key, this.#popularCache!.ttlMs, async () => ({
+    const whole = await cached.cache.get(cached.key, cached.ttlMs, async () => ({
       value: await this.#rank(parts, slice, windowMinutes, endMinute, this.#topN),
       weight: 1,
     }));
     return { ads: whole.ads.slice(0, n), method: whole.method, source };
   }
 
-  /** The answer cache's key, or `undefined` when this answer may not be cached. */
-  async #answerKey(
+  /**
+   * Where a whole `popular` answer may be kept: answers over closed windows for the closed-minute
+   * time to live; answers over windows still open, keyed also by the first open minute, only for
+   * the live budget. `undefined`: rank per request.
+   */
+  async #answerCache(
     slice: string,
     windowMinutes: number,
     endMinute: number,
     parts: readonly RangePart[],
-  ): Promise<string | undefined> {
-    const cache = this.#popularCache;
-    if (cache === undefined || endMinute > cache.closedBefore()) return undefined;
-    const key = await this.#partsKey(slice, parts);
-    return key === undefined ? undefined : `${windowMinutes}|${endMinute}|${key}`;
+  ): Promise<{ cache: ReadCache<Omit<PopularAnswer, 'source'>>; key: string; ttlMs: number } | undefined> {
+    const options = this.#popularCache;
+    if (options === undefined) return undefined;
+    const closedBefore = options.closedBefore();
+    const open = endMinute > closedBefore;
+    if (open && this.#liveAnswers === undefined) return undefined;
+    const cut = await this.#partsKey(slice, parts);
+    if (cut === undefined) return undefined;
+    if (!open)
+      return { cache: this.#answers!, key: `${windowMinutes}|${endMinute}|${cut}`, ttlMs: options.ttlMs };
+    return {
+      cache: this.#liveAnswers!,
+      key: `${windowMinutes}|${endMinute}|${closedBefore}|${cut}`,
+      ttlMs: options.liveTtlMs ?? 0,
+    };
   }
 
   /** Names the minutes of `parts` and the batch versions they are read at; `undefined`: uncacheable. */

@@ -51,9 +51,15 @@ export interface MergeOptions {
     closedBefore: () => number;
     /** Answers kept at most (default 1000). */
     maxEntries?: number;
+    /**
+     * How long an answer over a window still open at its end is reused (default 0: ranked per
+     * request). Such answers change with every flush of the speed layer; within this budget,
+     * concurrent identical requests share one ranking and later ones reuse it.
+     */
+    liveTtlMs?: number;
     now?: () => number;
-    /** Told of every read of the answer and closed-sums caches: a hit or a miss. */
-    onRead?: (cache: 'answers' | 'closed_sums', hit: boolean) => void;
+    /** Told of every read of the answer, live answer and closed-sums caches: a hit or a miss. */
+    onRead?: (cache: 'answers' | 'live_answers' | 'closed_sums', hit: boolean) => void;
   };
 }
 

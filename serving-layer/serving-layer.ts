@@ -93,8 +93,10 @@ export const BATCH_POINTER_TTL_MS = 1000;
  * watermark follows the clock) plus a minute's margin for its flush.
  *
  * Open minutes, and `popular` answers over windows still open, are reused within the freshness
- * budget `config.serving.liveCacheMs`. An answer built from cached open reads is as old as its
- * oldest read, so the budget is split between the two caches: a click is visible within it.
+ * budget `config.serving.liveCacheMs`. A `popular` answer built from cached open reads is as old
+ * as its oldest read, so for it the budget is split between the two caches; one ad's open cells
+ * feed count answers that are not cached, so they have the whole budget. Either way a click is
+ * visible within it.
  */
 export function cachedMergedView(
   config: AdclickConfig,
@@ -112,6 +114,8 @@ export function cachedMergedView(
     closedAfterMs: allowedLatenessMs + idleTimeoutMs + MINUTE_MS,
     ttlMs: SPEED_CACHE_TTL_MS,
     openTtlMs,
+    // Count and series answers are not cached on top of an ad's cells: the whole budget is theirs.
+    openCellsTtlMs: budget,
     ...now,
     ...told('speed'),
     ...(record === undefined ? {} : { onOpenRead: (hit: boolean) => record('speed_open', hit) }),

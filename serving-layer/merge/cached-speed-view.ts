@@ -24,6 +24,12 @@ export interface CachedSpeedViewOptions {
    * long, so a click written to an open minute shows up to this much later than a live read would.
    */
   openTtlMs?: number;
+  /**
+   * Budget of one ad's open cells (`minuteCounts`), default `openTtlMs`. Larger when nothing is
+   * cached on top of them: one ad's reads are far sparser than a slice's, so they need longer to
+   * be shared at all.
+   */
+  openCellsTtlMs?: number;
   /** Cells kept across cached reads of open minutes (default 200,000). */
   maxOpenCells?: number;
   now?: () => number;
@@ -48,6 +54,7 @@ export class CachedSpeedView implements ViewReader {
   readonly #now: () => number;
   readonly #reads: ReadCache<Cached>;
   readonly #openTtlMs: number;
+  readonly #openCellsTtlMs: number;
   readonly #open: ReadCache<Cached>;
 
   constructor(inner: ViewReader, options: CachedSpeedViewOptions) {
@@ -55,10 +62,12 @@ export class CachedSpeedView implements ViewReader {
     this.#closedAfterMs = options.closedAfterMs;
     this.#ttlMs = options.ttlMs ?? 5000;
     this.#openTtlMs = options.openTtlMs ?? 0;
+    this.#openCellsTtlMs = options.openCellsTtlMs ?? this.#openTtlMs;
     for (const [path, v] of [
       ['speedCache.closedAfterMs', this.#closedAfterMs],
       ['speedCache.ttlMs', this.#ttlMs],
       ['speedCache.openTtlMs', this.#openTtlMs],
+      ['speedCache.openCellsTtlMs', this.#openCellsTtlMs],
     ] as const) {
       if (!Number.isInteger(v) || v < 0)
         throw new AdclickError(ErrorCodes.CONFIG_INVALID, `${path} must be a whole number ≥ 0`, {
@@ -84,9 +93,14 @@ export class CachedSpeedView implements ViewReader {
   }
 
   /** An open-minute read, shared and reused within the freshness budget when there is one. */
-  #live<V extends Cached>(key: string, read: () => Promise<V>, weight: (v: V) => number): Promise<V> {
-    if (this.#openTtlMs <= 0) return read();
-    return this.#open.get(key, this.#openTtlMs, async () => {
+  #live<V extends Cached>(
+    key: string,
+    read: () => Promise<V>,
+    weight: (v: V) => number,
+    ttlMs = this.#openTtlMs,
+  ): Promise<V> {
+    if (ttlMs <= 0) return read();
+    return this.#open.get(key, ttlMs, async () => {
       const value = await read();
       return { value, weight: weight(value) };
     }) as Promise<V>;
@@ -108,7 +122,8 @@ export class CachedSpeedView implements ViewReader {
     const reads: Array<Promise<MinuteCount[]>> = [];
     // Closed minutes by hour partition: a past hour's key is stable; the current hour's grows by
     // one minute as each minute closes.
-    for (let hour = hourOf(fromMinute); hour < Math.min(toMinute, closed); hour += HOUR_MS) {
+    const closedTo = fromMinute < closed ? Math.min(toMinute, closed) : fromMinute;
+    for (let hour = hourOf(fromMinute); hour < closedTo; hour += HOUR_MS) {
       const upTo = Math.min(hour + HOUR_MS, closed);
       reads.push(
         this.#reads.get(`m|${adId}|${slice}|${hour}|${upTo}`, this.#ttlMs, async () => {
@@ -124,6 +139,7 @@ export class CachedSpeedView implements ViewReader {
           `m|${adId}|${slice}|${openFrom}|${toMinute}`,
           () => this.#inner.minuteCounts(adId, slice, openFrom, toMinute),
           (cells) => cells.length + 1,
+          this.#openCellsTtlMs,
         ),
       );
     // The parts are cut at one `closed` value, so they do not overlap.

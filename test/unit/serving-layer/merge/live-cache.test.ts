@@ -128,6 +128,28 @@ describe('CachedSpeedView: open minutes within the freshness budget', () => {
     expect(inner.calls.filter((x) => x.startsWith(`minuteCounts ${m(0)}`))).toHaveLength(1);
   });
 
+  it("one ad's open cells may have a budget of their own", async () => {
+    const inner = new FakeView().set('ad-1', 'all', m(30), 1);
+    const c = clock(m(30) + 30_000);
+    const view = new CachedSpeedView(inner, {
+      closedAfterMs: 60_000,
+      openTtlMs: BUDGET / 2,
+      openCellsTtlMs: BUDGET,
+      now: c.now,
+    });
+    const read = async () => ({
+      cells: sum(await view.minuteCounts('ad-1', 'all', m(29), m(31))),
+      slice: sum(await view.sliceMinute('all', m(30))),
+    });
+    expect(await read()).toEqual({ cells: 1, slice: 1 });
+    inner.set('ad-1', 'all', m(30), 7);
+    c.advance(BUDGET / 2);
+    // The slice minute's budget is over; the cells are still within theirs.
+    expect(await read()).toEqual({ cells: 1, slice: 7 });
+    c.advance(BUDGET / 2);
+    expect(await read()).toEqual({ cells: 7, slice: 7 });
+  });
+
   it('a failed read is shared by its waiters but not kept: the next request reads again', async () => {
     const { gated, view, sliceReads } = fixture();
     gated.held = true;

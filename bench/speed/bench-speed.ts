@@ -15,6 +15,7 @@
  * and reports/bench-speed.md (fields documented in the md; new fields are only ever added).
  *
  *   npm run bench:speed -- --clicks=1000000 --ads=2000000 --partitions=12 --live-seconds=30
+ *   npm run bench:speed -- --clicks=200000 --live-seconds=15 --out=/tmp/bench   (a quick comparison)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -45,6 +46,8 @@ const LIVE_SECONDS = Number(args.get('live-seconds') ?? 30);
 const LIVE_RATE = Number(args.get('live-rate') ?? 5000);
 const PROBE_EVERY_MS = Number(args.get('probe-every') ?? 200);
 const root = join(import.meta.dirname, '..', '..');
+/** `--out=<dir>`: where the JSON and Markdown reports go (default reports/; small runs elsewhere). */
+const OUT_DIR = args.get('out') ?? join(root, 'reports');
 
 const base = loadConfig(process.env);
 const logger = createLogger({ level: 'warn' });
@@ -55,6 +58,26 @@ const kafka = createKafka(kafkaOptionsFrom(base, { clientId: 'adclick-bench' }),
 
 function log(line: string): void {
   process.stderr.write(`bench:speed ${line}\n`);
+}
+
+/** Where the speed process spent its backlog, from its own /metrics (address from its output). */
+async function stageTimes(output: readonly string[]): Promise<string> {
+  const url = /metrics on (http:\/\/\S+\/metrics)/.exec(output.join(''))?.[1];
+  if (url === undefined) return 'unknown (no metrics address in its output)';
+  try {
+    const text = await (await fetch(url)).text();
+    const value = (name: string) => Number(new RegExp(`^${name}(?:{[^}]*})? (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+    const sec = (name: string) => `${value(`adclick_speed_${name}_sum`).toFixed(1)} s`;
+    return [
+      `cell writes ${sec('flush_seconds')} (${value('adclick_speed_flush_seconds_count')} writes, ${value('adclick_speed_cells_written_total')} cells)`,
+      `top lists + markers ${sec('top_lists_seconds')}`,
+      `planning ${sec('plan_seconds')}`,
+      `snapshots ${sec('snapshot_seconds')}`,
+      `backpressure pauses ${value('adclick_speed_backpressure_pauses_total')}`,
+    ].join(', ');
+  } catch (error) {
+    return `unknown (${String(error)})`;
+  }
 }
 
 async function produceStream(): Promise<{ records: number; seconds: number; ends: Map<number, number> }> {
@@ -223,6 +246,7 @@ async function main(): Promise<void> {
       },
     );
     const seconds = (performance.now() - firstSnapshot) / 1000;
+    log(`speed layer stages over the backlog: ${await stageTimes(output)}`);
     const backlogPeakRss = peakRss;
     const speedRate = produced.records / seconds;
     let freshness: FreshnessResult | undefined;
@@ -282,7 +306,7 @@ async function main(): Promise<void> {
       freshnessP99Ms: freshness?.p99Ms ?? null,
       freshnessMaxMs: freshness?.maxMs ?? null,
     };
-    writeSpeedReport(root, report);
+    writeSpeedReport(OUT_DIR, report);
     log(
       `speed layer: ${speedRate.toFixed(0)} records/s (${report.speedLayerVsBare} of bare), peak RSS ${peakRss.toFixed(0)} MB`,
     );

@@ -65,8 +65,7 @@ const FIELDS: Array<[string, string]> = [
   ['targets', 'SPEC C targets'],
 ];
 
-export function writeSpeedReport(root: string, r: SpeedReport): void {
-  const dir = join(root, 'reports');
+export function writeSpeedReport(dir: string, r: SpeedReport): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'bench-speed.json'), `${JSON.stringify(r, null, 2)}\n`);
   const ok = (pass: boolean) => (pass ? 'meets' : 'misses');

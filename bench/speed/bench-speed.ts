@@ -66,7 +66,8 @@ async function stageTimes(output: readonly string[]): Promise<string> {
   if (url === undefined) return 'unknown (no metrics address in its output)';
   try {
     const text = await (await fetch(url)).text();
-    const value = (name: string) => Number(new RegExp(`^${name}(?:{[^}]*})? (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+    const value = (name: string) =>
+      Number(new RegExp(`^${name}(?:{[^}]*})? (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
     const sec = (name: string) => `${value(`adclick_speed_${name}_sum`).toFixed(1)} s`;
     return [
       `cell writes ${sec('flush_seconds')} (${value('adclick_speed_flush_seconds_count')} writes, ${value('adclick_speed_cells_written_total')} cells)`,

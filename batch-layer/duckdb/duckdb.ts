@@ -1,4 +1,4 @@
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance, type DuckDBVector } from '@duckdb/node-api';
 import { AdclickError, ErrorCodes } from '../../shared/errors/errors.ts';
 
 /** An in-process DuckDB database and one connection to it (one per component; never shared). */
@@ -75,12 +75,27 @@ export async function readNumberColumns(
         return b;
       });
     }
-    for (let c = 0; c < columns; c++) {
-      const vector = chunk.getColumnVector(c);
-      const target = out[c]!;
-      for (let i = 0; i < n; i++) target[rows + i] = (vector.getItem(i) as number | null) ?? 0;
-    }
+    for (let c = 0; c < columns; c++) copyNumbers(chunk.getColumnVector(c), n, out[c]!, rows);
     rows += n;
   }
   return out.map((a) => a.subarray(0, rows));
+}
+
+/**
+ * Copies a numeric vector of `n` items into `target` at `at`, nulls as 0. INTEGER and DOUBLE
+ * vectors keep their items in a typed array over the chunk's memory (not in node-api's typings):
+ * one bulk copy instead of a call per item, when the vector has no nulls.
+ */
+export function copyNumbers(vector: DuckDBVector, n: number, target: Float64Array, at: number): void {
+  const raw = vector as unknown as {
+    items?: unknown;
+    validity?: { itemValid(i: number): boolean; data?: unknown };
+  };
+  const items = raw.items;
+  const allValid = raw.validity !== undefined && raw.validity.data == null;
+  if (allValid && (items instanceof Float64Array || items instanceof Int32Array) && items.length >= n) {
+    target.set(items.length === n ? items : items.subarray(0, n), at);
+    return;
+  }
+  for (let i = 0; i < n; i++) target[at + i] = (vector.getItem(i) as number | null) ?? 0;
 }

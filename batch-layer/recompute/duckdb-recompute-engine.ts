@@ -1,6 +1,7 @@
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import type { MinuteCount, TopList } from '../../shared/aggregate-store/types.ts';
-import { HOUR_MS } from '../../shared/aggregation/time.ts';
+import type { TopList } from '../../shared/aggregate-store/types.ts';
+import type { AggregationDefinition } from '../../shared/aggregation/definition.ts';
+import { MINUTE_MS } from '../../shared/aggregation/time.ts';
 import {
   closeDuckDb,
   type DuckDbSession,
@@ -8,19 +9,25 @@ import {
   openDuckDb,
   readNumberColumns,
 } from '../duckdb/duckdb.ts';
+import { DuckDbHourCells } from './duckdb-hour-cells.ts';
 import {
   adIdsQuery,
-  adsSql,
+  candidateCellsQuery,
+  candidatesSql,
   cellsSql,
   copyAggMinuteSql,
   copyAggTopSql,
+  createFloorsSql,
   createTopsSql,
-  dropTablesSql,
+  dropRankingTablesSql,
+  hourSlicesQuery,
   hourTotalsQuery,
-  slicesQuery,
-  windowCellsQuery,
+  kafkaOrderStatsQuery,
+  minuteTopCountsQuery,
+  packedKafkaOrderFits,
 } from './recompute-sql.ts';
-import { firstWindowMinute, slidingTopLists, type WindowCells } from './sliding-top-n.ts';
+import { slidingTopLists, type WindowCells } from './sliding-top-n.ts';
+import { minuteFloors, rankingSpan } from './top-n-floors.ts';
 import type { HourAggregates, HourComputeInput, RecomputeEngine } from './types.ts';
 
 export interface DuckDbRecomputeEngineOptions {
@@ -32,20 +39,24 @@ export interface DuckDbRecomputeEngineOptions {
 
 /**
  * Recomputes an hour with DuckDB over local Parquet files (no httpfs: the caller stages the
- * objects). DuckDB reads the files once, deduplicating and counting per minute in one statement;
- * the cells come back to Node as numbers, and the sliding top-N lists are ranked there
- * (`sliding-top-n.ts`). One engine runs one hour at a time; a worker process holds one engine per
- * concurrent job.
+ * objects). DuckDB reads the files once, deduplicating and counting per minute in one statement.
+ * Only the cells of ads that can still reach a top list (`top-n-floors.ts`) come back to Node, as
+ * numbers, where the sliding top-N lists are ranked (`sliding-top-n.ts`); the hour's cells stay in
+ * DuckDB until the batch view writer reads them (`DuckDbHourCells`). One engine runs one hour at a
+ * time; a worker process holds one engine per concurrent job.
  */
 export class DuckDbRecomputeEngine implements RecomputeEngine {
   private session: Promise<DuckDbSession> | undefined;
   private busy = false;
+  /** Bumped by every compute and by close: hour cells of an older generation refuse to be read. */
+  private generation = 0;
 
   constructor(private readonly options: DuckDbRecomputeEngineOptions = {}) {}
 
   async compute(input: HourComputeInput): Promise<HourAggregates> {
     if (this.busy) throw duckDbError(new Error('engine already computing an hour'), 'recomputing');
     this.busy = true;
+    this.generation++;
     let aggMinute: Promise<void> = Promise.resolve();
     try {
       this.session ??= openDuckDb(this.options);
@@ -60,7 +71,10 @@ export class DuckDbRecomputeEngine implements RecomputeEngine {
       };
       const needPrevious = Math.max(...definition.windowsMinutes) > 1;
       const files = needPrevious ? [...input.previousHourFiles, ...input.hourFiles] : [...input.hourFiles];
-      await connection.run(cellsSql({ hour, files, definition }));
+      const packedOrder =
+        files.length > 0 &&
+        packedKafkaOrderFits((await connection.runAndReadAll(kafkaOrderStatsQuery(files))).getRows());
+      await connection.run(cellsSql({ hour, files, definition, packedOrder }));
       const [rawRows, clicks] = (await connection.runAndReadAll(hourTotalsQuery(hour))).getRows()[0] as [
         number,
         number,
@@ -73,10 +87,8 @@ export class DuckDbRecomputeEngine implements RecomputeEngine {
         aggMinute = exportOnOwnConnection(instance, copyAggMinuteSql(hour, input.aggMinuteFile));
         aggMinute.catch(() => undefined);
       }
-      const from = firstWindowMinute(hour, definition);
-      const windowCells = await readWindowCells(connection, from);
-      const cells = hourCells(windowCells, hour);
-      stage('read cells into Node');
+      const windowCells = await readCandidateCells(connection, hour, definition, stage);
+      stage('candidate cells into Node');
       const topLists = slidingTopLists(windowCells, hour, definition);
       stage('top-N lists');
       if (input.aggTopFile !== undefined) {
@@ -84,10 +96,19 @@ export class DuckDbRecomputeEngine implements RecomputeEngine {
         await connection.run(copyAggTopSql(input.aggTopFile));
         stage('agg/top Parquet');
       }
+      const slices = (await connection.runAndReadAll(hourSlicesQuery(hour))).getRows() as [string, number][];
+      const generation = this.generation;
+      const cells = new DuckDbHourCells(
+        connection,
+        hour,
+        slices.reduce((sum, [, n]) => sum + n, 0),
+        slices.map(([slice]) => slice),
+        () => this.generation === generation && !this.busy,
+      );
       await aggMinute;
       stage('agg/minute Parquet (rest, runs beside the ranking)');
-      await connection.run(dropTablesSql);
-      return { hour, rawRows, clicks, cells, topLists, stagesMs };
+      await connection.run(dropRankingTablesSql);
+      return { hour, rawRows, clicks, cells, topLists, rankedCells: windowCells.ad.length, stagesMs };
     } catch (error) {
       throw duckDbError(error, `recomputing hour ${new Date(input.hour).toISOString()}`);
     } finally {
@@ -98,6 +119,7 @@ export class DuckDbRecomputeEngine implements RecomputeEngine {
   }
 
   async close(): Promise<void> {
+    this.generation++;
     const session = this.session;
     this.session = undefined;
     if (session !== undefined) closeDuckDb(await session.catch(() => undefined));
@@ -114,46 +136,58 @@ async function exportOnOwnConnection(instance: DuckDBInstance, sql: string): Pro
   }
 }
 
-/** The cells from `fromMinute` on, as columns; ad ids and slices as indices into two small lists. */
-async function readWindowCells(connection: DuckDBConnection, fromMinute: number): Promise<WindowCells> {
-  await connection.run(adsSql(fromMinute));
-  const adIds = (await connection.runAndReadAll(adIdsQuery)).getColumnsJS()[0] as string[] | undefined;
-  const slices = (await connection.runAndReadAll(slicesQuery(fromMinute))).getColumnsJS()[0] as
-    | string[]
-    | undefined;
-  if (adIds === undefined || slices === undefined || slices.length === 0) {
-    return {
-      adIds: [],
-      slices: [],
-      slice: new Int32Array(),
-      ad: new Int32Array(),
-      minute: new Float64Array(),
-      count: new Float64Array(),
-    };
+/**
+ * The cells of the ads that may reach a top list, from the first minute a window of the hour
+ * covers, as columns; ad ids and slices as indices into two small lists.
+ */
+async function readCandidateCells(
+  connection: DuckDBConnection,
+  hour: number,
+  definition: AggregationDefinition,
+  stage: (name: string) => void,
+): Promise<WindowCells> {
+  const { from, span } = rankingSpan(hour, definition);
+  const topCounts = (
+    await connection.runAndReadAll(minuteTopCountsQuery(from, definition.topN))
+  ).getRows() as [string, number, number][];
+  const slices = [...new Set(topCounts.map(([slice]) => slice))];
+  if (slices.length === 0 || definition.topN <= 0) return emptyCells();
+  await connection.run(createFloorsSql);
+  const appender = await connection.createAppender('floors');
+  for (const slice of slices) {
+    const k = new Float64Array(span);
+    for (const [s, minute, count] of topCounts) if (s === slice) k[(minute - from) / MINUTE_MS] = count;
+    const floors = minuteFloors(k, hour, definition);
+    for (let t = 0; t < span; t++) {
+      appender.appendVarchar(slice);
+      appender.appendBigInt(BigInt(from + t * MINUTE_MS));
+      appender.appendDouble(floors[t]!);
+      appender.endRow();
+    }
   }
+  appender.closeSync();
+  stage('per-minute floors');
+  await connection.run(candidatesSql);
+  stage('candidate ads');
+  const adIds = (await connection.runAndReadAll(adIdsQuery)).getColumnsJS()[0] as string[] | undefined;
+  if (adIds === undefined || adIds.length === 0) return emptyCells();
   const [slice, ad, minute, count] = (await readNumberColumns(
     connection,
-    windowCellsQuery(fromMinute, slices),
+    candidateCellsQuery(from, slices),
     4,
   )) as [Float64Array, Float64Array, Float64Array, Float64Array];
   return { adIds, slices, slice: Int32Array.from(slice), ad: Int32Array.from(ad), minute, count };
 }
 
-/** The cells of `[hour, hour + 1 h)`: the hour's share of the batch view. */
-function hourCells(cells: WindowCells, hour: number): MinuteCount[] {
-  const out: MinuteCount[] = [];
-  const end = hour + HOUR_MS;
-  for (let i = 0; i < cells.minute.length; i++) {
-    const minute = cells.minute[i]!;
-    if (minute < hour || minute >= end) continue;
-    out.push({
-      adId: cells.adIds[cells.ad[i]!]!,
-      slice: cells.slices[cells.slice[i]!]!,
-      minute,
-      count: cells.count[i]!,
-    });
-  }
-  return out;
+function emptyCells(): WindowCells {
+  return {
+    adIds: [],
+    slices: [],
+    slice: new Int32Array(),
+    ad: new Int32Array(),
+    minute: new Float64Array(),
+    count: new Float64Array(),
+  };
 }
 
 /** Loads the ranked lists into the `tops` table (for `agg/top`) through DuckDB's appender. */

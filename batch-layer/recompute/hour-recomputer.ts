@@ -98,7 +98,7 @@ export class HourRecomputer {
         objects: hourFiles.length,
         rawRows: result.rawRows,
         clicks: result.clicks,
-        cells: result.cells.length,
+        cells: result.cells.size,
         topLists: result.topLists.length,
         durationMs: this.now() - started,
         watermark,

@@ -25,6 +25,8 @@ export function cellsSql(input: {
   hour: number;
   files: readonly string[];
   definition: AggregationDefinition;
+  /** Kafka order fits one BIGINT (see `packedKafkaOrderFits`); otherwise a HUGEINT is used. */
+  packedOrder?: boolean;
 }): string {
   const from = input.hour - HOUR_MS;
   const to = input.hour + HOUR_MS;
@@ -32,9 +34,11 @@ export function cellsSql(input: {
     return 'CREATE OR REPLACE TABLE cells (ad_id VARCHAR, slice VARCHAR, minute BIGINT, clicks BIGINT, raw BIGINT)';
   const columns = ['ad_id', 'click_timestamp', ...dimensionColumns(input.definition)];
   const slices = sliceGroupingSql(input.definition, ['ad_id', 'minute']);
-  // Kafka order as one fixed-width number (partition in the high 64 bits): arg_min over it is
-  // much cheaper than over a struct of the two.
-  const kafkaOrder = '(kafka_partition::HUGEINT << 64) + kafka_offset';
+  // Kafka order as one fixed-width number (partition in the high bits): arg_min over it is much
+  // cheaper than over a struct of the two, and over a BIGINT cheaper than over a HUGEINT.
+  const kafkaOrder = input.packedOrder
+    ? `(kafka_partition::BIGINT << ${OFFSET_BITS}) + kafka_offset`
+    : '(kafka_partition::HUGEINT << 64) + kafka_offset';
   return `CREATE OR REPLACE TABLE cells AS
 WITH clicks AS (
   SELECT ${columns.map((c) => `arg_min(${c}, ${kafkaOrder}) AS ${c}`).join(', ')}, count(*) AS copies
@@ -49,6 +53,43 @@ FROM clicks
 GROUP BY ${slices.groupBy}`;
 }
 
+/** Offsets below 2^47 (140 trillion) and partitions below 2^16 pack into one non-negative BIGINT. */
+const OFFSET_BITS = 47;
+const PARTITION_BITS = 16;
+
+/**
+ * Min and max of `kafka_partition` and `kafka_offset` over the files, from their Parquet footers'
+ * statistics (no data read): one row per column with row groups, row groups with statistics, min,
+ * max.
+ */
+export function kafkaOrderStatsQuery(files: readonly string[]): string {
+  return `SELECT path_in_schema, count(*)::DOUBLE, count(stats_min_value)::DOUBLE,
+       min(TRY_CAST(stats_min_value AS BIGINT))::DOUBLE, max(TRY_CAST(stats_max_value AS BIGINT))::DOUBLE
+FROM parquet_metadata(${sqlStringList(files)})
+WHERE path_in_schema IN ('kafka_partition', 'kafka_offset') GROUP BY path_in_schema`;
+}
+
+/**
+ * Whether `(partition << 47) + offset` orders the files' rows exactly as (partition, offset) does:
+ * only when every row group of both columns has statistics proving the bounds. Files without
+ * statistics keep the wide key, so the dedup rule never depends on the writer.
+ */
+export function packedKafkaOrderFits(rows: readonly (readonly unknown[])[]): boolean {
+  const limits: Record<string, number> = {
+    kafka_partition: 2 ** PARTITION_BITS,
+    kafka_offset: 2 ** OFFSET_BITS,
+  };
+  const seen = new Set<string>();
+  for (const [column, groups, withStats, min, max] of rows) {
+    const limit = limits[String(column)];
+    if (limit === undefined) continue;
+    if (groups !== withStats || typeof min !== 'number' || typeof max !== 'number') return false;
+    if (min < 0 || max >= limit) return false;
+    seen.add(String(column));
+  }
+  return seen.size === 2;
+}
+
 /** Lake columns the slices read (the same ones `slicesSql` names). */
 function dimensionColumns(definition: AggregationDefinition): string[] {
   return [...new Set(definition.dimensions.map((d) => DIMENSIONS[d]))];
@@ -61,33 +102,57 @@ WHERE slice = 'all' AND minute >= ${hour} AND minute < ${hour + HOUR_MS}`;
 }
 
 /**
- * Ranks every ad id of the cells from `fromMinute` on in ad_id order (byte order, which is
- * JavaScript's order for the ASCII ad ids SPEC A1 allows): the ranking code breaks ties by this
- * integer instead of comparing strings.
+ * k(t) of `top-n-floors.ts` for every slice and minute from `fromMinute` on: the `n`-th largest
+ * cell count, 0 when fewer than `n` ads have a cell. One small row per (slice, minute).
  */
-export function adsSql(fromMinute: number): string {
-  return `CREATE OR REPLACE TEMP TABLE ads AS
-SELECT ad_id, (row_number() OVER (ORDER BY ad_id) - 1)::INTEGER AS ad
-FROM (SELECT DISTINCT ad_id FROM cells WHERE minute >= ${fromMinute})`;
+export function minuteTopCountsQuery(fromMinute: number, n: number): string {
+  return `SELECT slice, minute::DOUBLE AS minute,
+       (CASE WHEN count(*) >= ${n} THEN list_min(max(clicks, ${n})) ELSE 0 END)::DOUBLE AS k
+FROM cells WHERE minute >= ${fromMinute} GROUP BY slice, minute ORDER BY slice, minute`;
 }
+
+/** Where the engine appends floor(t) per (slice, minute), see `top-n-floors.ts`. */
+export const createFloorsSql =
+  'CREATE OR REPLACE TEMP TABLE floors (slice VARCHAR, minute BIGINT, floor DOUBLE)';
+
+/**
+ * The (slice, ad) pairs that may reach a top list: total over the ranked minutes at least the
+ * lowest floor of the minutes the ad has cells in (the pruning rule and its proof are in
+ * `top-n-floors.ts`); then every such ad id ranked in ad_id order (byte order, which is
+ * JavaScript's order for the ASCII ad ids SPEC A1 allows), so the ranking code breaks ties by
+ * this integer instead of comparing strings.
+ */
+export const candidatesSql = `CREATE OR REPLACE TEMP TABLE candidates AS
+SELECT slice, ad_id FROM cells JOIN floors USING (slice, minute)
+GROUP BY slice, ad_id HAVING sum(clicks) >= min(floor);
+CREATE OR REPLACE TEMP TABLE ads AS
+SELECT ad_id, (row_number() OVER (ORDER BY ad_id) - 1)::INTEGER AS ad
+FROM (SELECT DISTINCT ad_id FROM candidates)`;
 
 /** The ad ids in rank order. */
 export const adIdsQuery = 'SELECT ad_id FROM ads ORDER BY ad';
 
-/** Distinct slices of the cells from `fromMinute` on. */
-export function slicesQuery(fromMinute: number): string {
-  return `SELECT DISTINCT slice FROM cells WHERE minute >= ${fromMinute} ORDER BY slice`;
-}
-
 /**
- * The cells top-N windows can reach, as numbers only: slice index (into `slices`), ad rank,
- * minute, clicks. Strings are left in DuckDB; Node resolves them through the two small lists.
+ * The candidates' cells from `fromMinute` on, as numbers only: slice index (into `slices`), ad
+ * rank, minute, clicks. Strings stay in DuckDB; Node resolves them through the two small lists.
  */
-export function windowCellsQuery(fromMinute: number, slices: readonly string[]): string {
+export function candidateCellsQuery(fromMinute: number, slices: readonly string[]): string {
   return `SELECT (list_position(${sqlStringList(slices)}, c.slice) - 1)::INTEGER AS s, a.ad,
        c.minute::DOUBLE AS minute, c.clicks::DOUBLE AS clicks
-FROM cells c JOIN ads a USING (ad_id)
+FROM cells c SEMI JOIN candidates USING (slice, ad_id) JOIN ads a USING (ad_id)
 WHERE c.minute >= ${fromMinute}`;
+}
+
+/** Cells and slices of `[hour, hour + 1 h)`: what the batch view writer will read. */
+export function hourSlicesQuery(hour: number): string {
+  return `SELECT slice, count(*)::DOUBLE FROM cells
+WHERE minute >= ${hour} AND minute < ${hour + HOUR_MS} GROUP BY slice ORDER BY slice`;
+}
+
+/** The cells of `[hour, hour + 1 h)` with their strings, for the batch view writer. */
+export function hourCellsQuery(hour: number): string {
+  return `SELECT ad_id, slice, minute::DOUBLE AS minute, clicks::DOUBLE AS clicks FROM cells
+WHERE minute >= ${hour} AND minute < ${hour + HOUR_MS}`;
 }
 
 /**
@@ -114,6 +179,6 @@ FROM tops ORDER BY window_minutes, end_minute, slice, rank)
 TO ${sqlString(file)} (FORMAT PARQUET, COMPRESSION ZSTD)`;
 }
 
-/** Frees the hour's tables. */
-export const dropTablesSql =
-  'DROP TABLE IF EXISTS cells; DROP TABLE IF EXISTS ads; DROP TABLE IF EXISTS tops';
+/** Frees the ranking's tables, keeping `cells` for the batch view writer. */
+export const dropRankingTablesSql =
+  'DROP TABLE IF EXISTS ads; DROP TABLE IF EXISTS tops; DROP TABLE IF EXISTS candidates; DROP TABLE IF EXISTS floors';

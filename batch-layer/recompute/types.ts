@@ -1,4 +1,4 @@
-import type { MinuteCount, TopList } from '../../shared/aggregate-store/types.ts';
+import type { HourCells, TopList } from '../../shared/aggregate-store/types.ts';
 import type { AggregationDefinition } from '../../shared/aggregation/definition.ts';
 
 /** Input of one hour's recompute over local Parquet files. */
@@ -26,10 +26,15 @@ export interface HourAggregates {
   rawRows: number;
   /** Distinct clicks of `hour` after dedup. */
   clicks: number;
-  /** Cells with minute in `[hour, hour + 1 h)`. */
-  cells: MinuteCount[];
+  /**
+   * Cells with minute in `[hour, hour + 1 h)`, read when the batch view writer asks for them; an
+   * engine may keep them only until it computes its next hour or closes.
+   */
+  cells: HourCells;
   /** Top-N lists of every configured window whose end minute is in `(hour, hour + 1 h]`. */
   topLists: TopList[];
+  /** Cells the top-N ranking read, after leaving out ads that cannot reach a list. */
+  rankedCells?: number;
   /** Wall time of each step of the compute, in ms (for metrics and the benchmark). */
   stagesMs?: Record<string, number>;
 }

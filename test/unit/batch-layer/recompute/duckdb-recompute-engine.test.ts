@@ -9,6 +9,7 @@ import type { AggregationDefinition } from '../../../../shared/aggregation/defin
 import { HOUR_MS, hourOf, MINUTE_MS } from '../../../../shared/aggregation/time.ts';
 import { generateAll } from '../../../../shared/generator/generator.ts';
 import { recountAll } from '../../../helpers/recount.ts';
+import { readAllCells } from './read-cells.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'adclick-recompute-'));
 const engine = new DuckDbRecomputeEngine({ threads: 2 });
@@ -91,7 +92,9 @@ describe('DuckDbRecomputeEngine', () => {
       .filter((c) => c.minute >= hour && c.minute < hour + HOUR_MS);
     const byKey = (a: { adId: string; slice: string; minute: number }, b: typeof a) =>
       a.minute - b.minute || a.slice.localeCompare(b.slice) || a.adId.localeCompare(b.adId);
-    expect(result.cells.sort(byKey)).toEqual(expectedCells.sort(byKey));
+    const cells = await readAllCells(result.cells);
+    expect(cells).toHaveLength(result.cells.size);
+    expect(cells.sort(byKey)).toEqual(expectedCells.sort(byKey));
     expect(result.clicks).toBe(
       expectedCells.filter((c) => c.slice === 'all').reduce((s, c) => s + c.count, 0),
     );
@@ -127,7 +130,7 @@ describe('DuckDbRecomputeEngine', () => {
     await writer.writeRaw(rows, file);
     await writer.close();
     const result = await engine.compute({ hour, hourFiles: [file], previousHourFiles: [], definition });
-    expect(result.cells.filter((c) => c.slice === 'all')).toEqual([
+    expect((await readAllCells(result.cells)).filter((c) => c.slice === 'all')).toEqual([
       { adId: 'ad-a', slice: 'all', minute: hour + MINUTE_MS, count: 1 },
     ]);
     expect(result).toMatchObject({ rawRows: 3, clicks: 1 });
@@ -136,6 +139,8 @@ describe('DuckDbRecomputeEngine', () => {
   it('gives an empty hour when there are no files', async () => {
     const hour = Date.UTC(2026, 0, 31, 10);
     const result = await engine.compute({ hour, hourFiles: [], previousHourFiles: [], definition });
-    expect(result).toMatchObject({ hour, rawRows: 0, clicks: 0, cells: [], topLists: [] });
+    expect(result).toMatchObject({ hour, rawRows: 0, clicks: 0, topLists: [] });
+    expect(result.cells.size).toBe(0);
+    expect(await readAllCells(result.cells)).toEqual([]);
   });
 });

@@ -10,6 +10,7 @@ import { slidingTopLists, type WindowCells } from '../../../../batch-layer/recom
 import type { TopList } from '../../../../shared/aggregate-store/types.ts';
 import type { AggregationDefinition } from '../../../../shared/aggregation/definition.ts';
 import { HOUR_MS, MINUTE_MS } from '../../../../shared/aggregation/time.ts';
+import { readAllCells } from './read-cells.ts';
 
 /** Small deterministic PRNG (mulberry32), so a failure reproduces from its seed. */
 function random(seed: number): () => number {
@@ -201,7 +202,7 @@ describe('DuckDbRecomputeEngine top-N lists', () => {
         (a.slice < b.slice ? -1 : a.slice > b.slice ? 1 : 0) ||
         (a.adId < b.adId ? -1 : 1);
       expect(minutes).toEqual(
-        [...result.cells]
+        (await readAllCells(result.cells))
           .sort(byKey)
           .map((c) => ({ ad_id: c.adId, slice: c.slice, minute: c.minute, clicks: c.count })),
       );

@@ -1,7 +1,7 @@
 import { getHeapStatistics } from 'node:v8';
 import { Hono } from 'hono';
 import type { Admin, Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import type { MinuteCount, SpeedViewStore } from '../shared/aggregate-store/types.ts';
+import type { SpeedViewStore } from '../shared/aggregate-store/types.ts';
 import { MINUTE_MS } from '../shared/aggregation/time.ts';
 import { sleep } from '../shared/async/wait-for.ts';
 import type { ClickEvent } from '../shared/click-event/types.ts';
@@ -17,7 +17,7 @@ import { type FlushPlan, PartitionStates } from './aggregate/partition-states.ts
 import { decodeSnapshot, encodeSnapshotAsync } from './aggregate/snapshot-codec.ts';
 import type { PartitionSnapshot } from './aggregate/state-types.ts';
 import { BackpressureGate } from './flush/backpressure.ts';
-import { FlushPipeline } from './flush/flush-pipeline.ts';
+import { FlushPipeline, type MergedCells } from './flush/flush-pipeline.ts';
 import { type Listening, listen } from './http/listen.ts';
 import { mapRecord } from './map/map-node.ts';
 import { SpeedMetrics } from './metrics/speed-metrics.ts';
@@ -310,11 +310,13 @@ export class SpeedLayer implements Lifecycle {
     return seq;
   }
 
-  async #writeCells(cells: MinuteCount[]): Promise<void> {
+  async #writeCells(cells: MergedCells): Promise<void> {
     const started = performance.now();
-    await this.#deps.store.upsertMinuteCounts(cells);
+    const { store } = this.#deps;
+    if (store.upsertCells !== undefined) await store.upsertCells(cells);
+    else await store.upsertMinuteCounts([...cells.open, ...cells.closed]);
     this.metrics.flushSeconds.observe((performance.now() - started) / 1000);
-    this.metrics.cellsWritten.inc(cells.length);
+    this.metrics.cellsWritten.inc(cells.open.length + cells.closed.length);
     // After the pipeline has dropped these cells (it does so once this write resolves).
     setImmediate(() => this.#checkBackpressure());
   }

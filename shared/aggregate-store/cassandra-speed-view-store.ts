@@ -9,6 +9,7 @@ import type { AdclickConfig } from '../config/types.ts';
 import { AdclickError, ErrorCodes } from '../errors/errors.ts';
 import type { Logger } from '../logger/logger.ts';
 import { readMinuteCells, speedMinuteCells, topListOfRow } from './read-minute-cells.ts';
+import { SpeedOpenMinutes } from './speed-open-minutes.ts';
 import type { ClosedMinute, MinuteCount, SpeedViewStore, TopList } from './types.ts';
 
 const Q = {
@@ -61,7 +62,8 @@ function chunk<T>(rows: readonly T[], size: number, into: T[][]): void {
 }
 
 /**
- * The speed view in Cassandra (tables of migrations 001 and 012). Every write is an upsert of an absolute
+ * The speed view in Cassandra (tables of migrations 001 and 012). Cells of open minutes live in
+ * the per-(slice, minute) rows until their minute closes (see `SpeedOpenMinutes`). Every write is an upsert of an absolute
  * value — a replay after a crash rewrites the same rows with the same values — never a counter
  * increment, which a retried write would apply twice.
  */
@@ -70,6 +72,7 @@ export class CassandraSpeedViewStore implements SpeedViewStore {
   readonly #logger: Logger;
   readonly #tuning: SpeedViewWriteTuning;
   #client: Client | undefined;
+  readonly #open = new SpeedOpenMinutes(() => this.#started());
 
   constructor(config: AdclickConfig, logger: Logger, tuning: Partial<SpeedViewWriteTuning> = {}) {
     this.#config = config;
@@ -91,18 +94,25 @@ export class CassandraSpeedViewStore implements SpeedViewStore {
     return this.#client !== undefined && this.#client.getState().getConnectedHosts().length > 0;
   }
 
-  async upsertMinuteCounts(cells: readonly MinuteCount[], final?: boolean): Promise<void> {
+  upsertMinuteCounts(cells: readonly MinuteCount[], final?: boolean): Promise<void> {
+    return this.#upsert([], cells, final);
+  }
+
+  upsertCells(cells: { open: readonly MinuteCount[]; closed: readonly MinuteCount[] }): Promise<void> {
+    return this.#upsert(cells.open, cells.closed);
+  }
+
+  /** `open` into the slice rows only, `closed` into the slice rows and the per-ad rows. */
+  async #upsert(
+    open: readonly MinuteCount[],
+    closed: readonly MinuteCount[],
+    final?: boolean,
+  ): Promise<void> {
     const now = new Date();
     const cellQuery = final === undefined ? Q.upsertCell : Q.upsertCellFinal;
     const cellRows: Statement[] = [];
     const bySliceMinute = new Map<string, Statement[]>();
-    for (const c of cells) {
-      const minute = new Date(c.minute);
-      const count = types.Long.fromNumber(c.count);
-      const params: unknown[] = [c.adId, c.slice, new Date(hourOf(c.minute)), minute, count];
-      if (final !== undefined) params.push(final);
-      params.push(now);
-      cellRows.push({ query: cellQuery, params });
+    const addSliceRow = (c: MinuteCount, minute: Date, count: types.Long) => {
       const key = `${c.slice}\n${c.minute}`;
       let rows = bySliceMinute.get(key);
       if (rows === undefined) {
@@ -110,6 +120,16 @@ export class CassandraSpeedViewStore implements SpeedViewStore {
         bySliceMinute.set(key, rows);
       }
       rows.push({ query: Q.upsertSliceCell, params: [c.slice, minute, c.adId, count] });
+    };
+    for (const c of open) addSliceRow(c, new Date(c.minute), types.Long.fromNumber(c.count));
+    for (const c of closed) {
+      const minute = new Date(c.minute);
+      const count = types.Long.fromNumber(c.count);
+      const params: unknown[] = [c.adId, c.slice, new Date(hourOf(c.minute)), minute, count];
+      if (final !== undefined) params.push(final);
+      params.push(now);
+      cellRows.push({ query: cellQuery, params });
+      addSliceRow(c, minute, count);
     }
     const batches: Statement[][] = [];
     for (const rows of bySliceMinute.values()) chunk(rows, this.#tuning.sliceBatchRows, batches);
@@ -169,11 +189,16 @@ export class CassandraSpeedViewStore implements SpeedViewStore {
     toMinute: number,
   ): Promise<MinuteCount[]> {
     const client = this.#started();
+    const openFrom = await this.#open.openFrom(fromMinute, toMinute);
     const params: unknown[][] = [];
-    for (let hour = hourOf(fromMinute); hour < toMinute; hour += HOUR_MS) {
-      params.push([adId, slice, new Date(hour), new Date(fromMinute), new Date(toMinute)]);
+    for (let hour = hourOf(fromMinute); hour < openFrom; hour += HOUR_MS) {
+      params.push([adId, slice, new Date(hour), new Date(fromMinute), new Date(openFrom)]);
     }
-    return readMinuteCells(client, Q.readCells, params, { adId, slice }, 'read of minute counts');
+    const [closed, open] = await Promise.all([
+      readMinuteCells(client, Q.readCells, params, { adId, slice }, 'read of minute counts'),
+      this.#open.read(adId, slice, openFrom, toMinute),
+    ]);
+    return open.length === 0 ? closed : [...closed, ...open];
   }
 
   async sliceMinute(slice: string, minute: number): Promise<AdCount[]> {

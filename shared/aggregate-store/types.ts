@@ -46,6 +46,14 @@ export interface SpeedViewStore extends ViewReader, Lifecycle {
    * also stored in the cell's legacy `final` column (fixtures seeding a finished view use it).
    */
   upsertMinuteCounts(cells: readonly MinuteCount[], final?: boolean): Promise<void>;
+  /**
+   * Upserts cells (absolute values) of minutes still open into the per-(slice, minute) rows only,
+   * and cells of minutes a partition has closed into both tables, ahead of that partition's
+   * `markMinutesClosed`. Readers answer minutes not closed yet from the per-(slice, minute) rows,
+   * so they see the same values as after `upsertMinuteCounts`. Optional: without it, the speed
+   * layer writes every cell with `upsertMinuteCounts`.
+   */
+  upsertCells?(cells: { open: readonly MinuteCount[]; closed: readonly MinuteCount[] }): Promise<void>;
   upsertTopLists(lists: readonly TopList[]): Promise<void>;
   /** Records minutes that a Kafka partition's watermark has closed (one small row each). */
   markMinutesClosed(closed: readonly ClosedMinute[]): Promise<void>;

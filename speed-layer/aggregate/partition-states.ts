@@ -14,8 +14,16 @@ export interface FlushPlan {
    */
   cells: MinuteCount[];
   /**
+   * Every cell of each minute a partition closed in this plan (summed over the partitions held,
+   * like `cells`): written to the per-ad table once, ahead of the closed markers, while `cells`
+   * of open minutes only go to the per-(slice, minute) rows.
+   */
+  closedCells: MinuteCount[];
+  /**
    * Minutes closed by a partition's watermark since the last plan, written after `cells` (one
-   * marker row each instead of rewriting every cell of the minute).
+   * marker row each instead of rewriting every cell of the minute); also, when a partition's
+   * watermark has passed a minute boundary since its last marker, the newest minute it passed
+   * even without clicks, so its latest marker tells readers how far it has closed.
    */
   closed: ClosedMinute[];
   /** Top lists of every window containing a changed minute (empty when `perPartition`). */
@@ -41,6 +49,8 @@ export class PartitionStates {
   /** Minutes changed per slice since top lists were last ranked (kept across deferred plans). */
   readonly #pendingOwn = new Map<PartitionState, Map<string, Set<number>>>();
   readonly #pendingBySlice = new Map<string, Set<number>>();
+  /** Newest minute each partition state has a closed marker for. */
+  readonly #marked = new WeakMap<PartitionState, number>();
 
   constructor(options: AggregateOptions, topN = options.definition.topN) {
     this.#options = options;
@@ -106,6 +116,7 @@ export class PartitionStates {
     const changedByState: Array<[PartitionState, Map<string, Set<number>>]> = [];
     const changedKeys = new Map<number, Map<string, Set<string>>>();
     const closed: ClosedMinute[] = [];
+    const closedMinutes: Array<[PartitionState, number]> = [];
     const changedBySlice = this.#pendingBySlice;
     for (const state of this.#states.values()) {
       state.advanceIdle(nowMs);
@@ -117,8 +128,18 @@ export class PartitionStates {
         this.#pendingOwn.set(state, own);
       }
       changedByState.push([state, own]);
-      for (const minute of changes.closed)
+      let marked = this.#marked.get(state) ?? Number.NEGATIVE_INFINITY;
+      for (const minute of changes.closed) {
         closed.push({ partition: state.partition, minute, watermarkMs: state.watermarkMs });
+        closedMinutes.push([state, minute]);
+        marked = Math.max(marked, minute);
+      }
+      const passed = minuteOf(state.watermarkMs) - MINUTE_MS;
+      if (Number.isFinite(passed) && passed > marked) {
+        closed.push({ partition: state.partition, minute: passed, watermarkMs: state.watermarkMs });
+        marked = passed;
+      }
+      this.#marked.set(state, marked);
       for (const [minute, slices] of changes.cells) {
         let target = changedKeys.get(minute);
         if (target === undefined) {
@@ -150,8 +171,15 @@ export class PartitionStates {
         for (const adId of ads) cells.push({ adId, slice, minute, count: this.#sum(slice, minute, adId) });
       }
     }
+    const closedCells: MinuteCount[] = [];
+    for (const [state, minute] of closedMinutes) {
+      for (const [slice, ads] of state.minute(minute)?.counts ?? []) {
+        for (const adId of ads.keys())
+          closedCells.push({ adId, slice, minute, count: this.#sum(slice, minute, adId) });
+      }
+    }
     closed.sort((a, b) => a.minute - b.minute || a.partition - b.partition);
-    if (options.deferTopLists) return { cells, closed, topLists: [], partitionTopLists: [] };
+    if (options.deferTopLists) return { cells, closedCells, closed, topLists: [], partitionTopLists: [] };
     const { windowsMinutes } = this.#options.definition;
     let topLists: TopList[] = [];
     let partitionTopLists: PartitionTopList[] = [];
@@ -159,7 +187,7 @@ export class PartitionStates {
     else topLists = topListsFor(changedBySlice, this.counts, windowsMinutes, this.#topN);
     this.#pendingOwn.clear();
     this.#pendingBySlice.clear();
-    return { cells, closed, topLists, partitionTopLists };
+    return { cells, closedCells, closed, topLists, partitionTopLists };
   }
 
   /**

@@ -6,8 +6,8 @@ import type { PartitionTopList } from '../reduce/types.ts';
 export interface FlushStages {
   /** Takes a plan if one is due (pushing it with `push`); called before each cell write. */
   takeDue(): void;
-  /** Upserts cells (absolute values). */
-  writeCells(cells: MinuteCount[]): Promise<void>;
+  /** Upserts cells (absolute values): `closed` ones are final for a partition that closed them. */
+  writeCells(cells: MergedCells): Promise<void>;
   /** Writes the top lists of a plan, then its closed-minute markers. */
   writeLists(plan: FlushPlan): Promise<void>;
   /** Whether a snapshot taken at a round ≤ `through` still waits to be saved. */
@@ -65,7 +65,11 @@ export class FlushPipeline {
   push(plan: FlushPlan): number {
     const seq = ++this.#planned;
     const size =
-      plan.cells.length + plan.closed.length + plan.topLists.length + plan.partitionTopLists.length;
+      plan.cells.length +
+      plan.closedCells.length +
+      plan.closed.length +
+      plan.topLists.length +
+      plan.partitionTopLists.length;
     if (size > 0) this.#cellQueue.push({ seq, plan });
     return seq;
   }
@@ -83,7 +87,8 @@ export class FlushPipeline {
    */
   pendingRows(): number {
     let rows = 0;
-    for (const r of this.#cellQueue) rows += r.plan.cells.length + listRows(r.plan);
+    for (const r of this.#cellQueue)
+      rows += r.plan.cells.length + r.plan.closedCells.length + listRows(r.plan);
     for (const r of this.#listQueue) rows += listRows(r.plan);
     return rows;
   }
@@ -136,10 +141,11 @@ export class FlushPipeline {
         this.#stages.takeDue();
         const rounds = this.#cellQueue.slice();
         if (rounds.length === 0) return;
-        await this.#stages.writeCells(mergeCells(rounds.map((r) => r.plan.cells)));
+        await this.#stages.writeCells(mergeCells(rounds.map((r) => r.plan)));
         this.#cellQueue.splice(0, rounds.length);
         // The list stage needs no cells: let them go now rather than after the lists.
-        for (const r of rounds) this.#listQueue.push({ seq: r.seq, plan: { ...r.plan, cells: [] } });
+        for (const r of rounds)
+          this.#listQueue.push({ seq: r.seq, plan: { ...r.plan, cells: [], closedCells: [] } });
         this.#pumpLists().catch(() => undefined);
       }
     } catch (error) {
@@ -175,14 +181,36 @@ function listRows(plan: FlushPlan): number {
   return plan.topLists.length + plan.partitionTopLists.length + plan.closed.length;
 }
 
-/** Cells of several rounds, oldest first, as one write: the newest value of each cell. */
-export function mergeCells(rounds: readonly MinuteCount[][]): MinuteCount[] {
-  if (rounds.length === 1) return rounds[0]!;
-  const cells = new Map<string, MinuteCount>();
-  for (const round of rounds) {
-    for (const c of round) cells.set(`${c.minute}\n${c.slice}\n${c.adId}`, c);
+/** The cells of one write: `open` go to the per-(slice, minute) rows, `closed` to both tables. */
+export interface MergedCells {
+  open: MinuteCount[];
+  closed: MinuteCount[];
+}
+
+/**
+ * Cells of several rounds, oldest first, as one write: the newest value of each cell, and closed
+ * when any of the rounds closed its minute. The newest value is right for both tables: a cell
+ * changed after one partition closed its minute (an ad counted in two partitions) is written to
+ * the per-ad table again, with its final value, when the other partition closes the minute.
+ */
+export function mergeCells(plans: readonly FlushPlan[]): MergedCells {
+  if (plans.length === 1) {
+    const plan = plans[0]!;
+    if (plan.closedCells.length === 0) return { open: plan.cells, closed: [] };
   }
-  return [...cells.values()];
+  const cells = new Map<string, { cell: MinuteCount; closed: boolean }>();
+  const put = (c: MinuteCount, closed: boolean) => {
+    const key = `${c.minute}\n${c.slice}\n${c.adId}`;
+    const seen = cells.get(key);
+    cells.set(key, { cell: c, closed: closed || seen?.closed === true });
+  };
+  for (const plan of plans) {
+    for (const c of plan.cells) put(c, false);
+    for (const c of plan.closedCells) put(c, true);
+  }
+  const out: MergedCells = { open: [], closed: [] };
+  for (const { cell, closed } of cells.values()) (closed ? out.closed : out.open).push(cell);
+  return out;
 }
 
 /** Top lists and closed minutes of several plans, oldest first: the newest value of each list. */
@@ -197,5 +225,11 @@ export function mergeLists(plans: readonly FlushPlan[]): FlushPlan {
       local.set(`${l.windowMinutes}\n${l.slice}\n${l.endMinute}\n${l.partition}`, l);
     closed.push(...p.closed);
   }
-  return { cells: [], closed, topLists: [...lists.values()], partitionTopLists: [...local.values()] };
+  return {
+    cells: [],
+    closedCells: [],
+    closed,
+    topLists: [...lists.values()],
+    partitionTopLists: [...local.values()],
+  };
 }

@@ -39,10 +39,11 @@ describe('speed layer backpressure', () => {
     // Fault injection: every cell write of the real store takes 300 ms longer.
     const writes: number[] = [];
     const store: SpeedViewStore = Object.assign(Object.create(real) as SpeedViewStore, {
-      upsertMinuteCounts: async (cells: readonly MinuteCount[]) => {
-        writes.push(cells.length);
+      upsertCells: async (cells: { open: readonly MinuteCount[]; closed: readonly MinuteCount[] }) => {
+        // Cells of a closing minute are planned all at once, whatever the input rate: not bounded.
+        writes.push(cells.open.length);
         await new Promise((resolve) => setTimeout(resolve, 300));
-        await real.upsertMinuteCounts(cells);
+        await real.upsertCells(cells);
       },
       // Private fields of the real store need it as receiver.
       markMinutesClosed: real.markMinutesClosed.bind(real),
@@ -83,7 +84,6 @@ describe('speed layer backpressure', () => {
       // A write carries every cell pending when it started, so none may exceed the bound by more
       // than what one chunk of records adds before the gate is checked again.
       expect(Math.max(...writes)).toBeLessThanOrEqual(MAX_PENDING_ROWS + OVERSHOOT);
-      expect(writes.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(recount.cells.size);
       await expectViewMatches(real, records, recount, f.config);
     } finally {
       await speed.close();

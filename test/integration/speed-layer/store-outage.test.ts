@@ -60,6 +60,10 @@ describe('speed layer while Cassandra is unavailable', () => {
         outage.check();
         await real.upsertMinuteCounts(cells);
       },
+      upsertCells: async (cells: { open: readonly MinuteCount[]; closed: readonly MinuteCount[] }) => {
+        outage.check();
+        await real.upsertCells(cells);
+      },
       markMinutesClosed: async (closed: readonly ClosedMinute[]) => {
         outage.check();
         await real.markMinutesClosed(closed);

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { MinuteCount } from '../../../shared/aggregate-store/types.ts';
 import { waitFor } from '../../../shared/async/wait-for.ts';
 import type { FlushPlan } from '../../../speed-layer/aggregate/partition-states.ts';
-import { FlushPipeline, type FlushStages } from '../../../speed-layer/flush/flush-pipeline.ts';
+import {
+  FlushPipeline,
+  type FlushStages,
+  type MergedCells,
+  mergeCells,
+} from '../../../speed-layer/flush/flush-pipeline.ts';
 
 /** A write the test releases (or fails) by hand. */
 interface Gate {
@@ -18,6 +23,7 @@ function plan(round: number, cells: Array<[string, number]>, withList = false): 
       ? [{ windowMinutes: 1, slice: 'all', endMinute: 60_000, ads: [{ adId: 'a', count: round }] }]
       : [],
     partitionTopLists: [],
+    closedCells: [],
   };
 }
 
@@ -43,9 +49,10 @@ function recordingStages(): FlushStages & {
     snapshots,
     saved,
     takeDue: () => undefined,
-    writeCells: async (cells: MinuteCount[]) => {
+    writeCells: async (cells: MergedCells) => {
       await gate(cellGates);
-      log.push(`cells ${cells.map((c) => `${c.adId}=${c.count}`).join(',')}`);
+      const all = [...cells.open, ...cells.closed.map((c) => ({ ...c, adId: `${c.adId}!` }))];
+      log.push(`cells ${all.map((c) => `${c.adId}=${c.count}`).join(',')}`);
     },
     writeLists: async (p: FlushPlan) => {
       await gate(listGates);
@@ -125,7 +132,13 @@ describe('flush pipeline', () => {
     const s = recordingStages();
     const pipeline = new FlushPipeline(s);
     pipeline.push(plan(1, [['a', 1]]));
-    const empty = pipeline.push({ cells: [], closed: [], topLists: [], partitionTopLists: [] });
+    const empty = pipeline.push({
+      cells: [],
+      closedCells: [],
+      closed: [],
+      topLists: [],
+      partitionTopLists: [],
+    });
     s.snapshots.set(3, empty);
     const drained = pipeline.drain(empty);
     await waitFor(() => s.cellGates.length === 1, { timeoutMs: 1000, description: 'cells' });
@@ -135,5 +148,24 @@ describe('flush pipeline', () => {
     s.listGates[0]!.release();
     await drained;
     expect(s.saved).toEqual([empty]);
+  });
+
+  it('merges rounds to the newest value of each cell, closed when any round closed its minute', () => {
+    const cell = (adId: string, count: number) => ({ adId, slice: 'all', minute: 0, count });
+    const round = (open: MinuteCount[], closed: MinuteCount[]): FlushPlan => ({
+      cells: open,
+      closedCells: closed,
+      closed: [],
+      topLists: [],
+      partitionTopLists: [],
+    });
+    const merged = mergeCells([
+      round([cell('a', 1), cell('b', 1)], []),
+      round([cell('a', 2)], [cell('a', 2), cell('c', 4)]),
+      // `a` counted again by a partition that has not closed the minute: newest value, still closed.
+      round([cell('a', 3), cell('b', 2)], []),
+    ]);
+    expect(merged.open).toEqual([cell('b', 2)]);
+    expect(merged.closed.sort((x, y) => x.adId.localeCompare(y.adId))).toEqual([cell('a', 3), cell('c', 4)]);
   });
 });

@@ -49,6 +49,44 @@ describe('CassandraSpeedViewStore', () => {
     expect(await store.minuteCounts('ad-unknown', 'all', T0, T0 + HOUR_MS)).toEqual([]);
   });
 
+  it('answers minutes no partition has closed from the slice rows, closed ones from the per-ad rows', async () => {
+    const store = await openStore();
+    const cell = (i: number, count: number) => ({
+      adId: 'ad-1',
+      slice: 'all',
+      minute: T0 + i * MINUTE_MS,
+      count,
+    });
+    // Minutes 0 and 1 closed by both partitions (per-ad rows, then markers); 2 and 3 still open.
+    await store.upsertCells({ open: [cell(2, 7), cell(3, 1)], closed: [cell(0, 5), cell(1, 6)] });
+    await store.markMinutesClosed([
+      { partition: 0, minute: T0 + MINUTE_MS, watermarkMs: T0 + 2 * MINUTE_MS + 10 },
+      { partition: 1, minute: T0 + MINUTE_MS, watermarkMs: T0 + 2 * MINUTE_MS + 20 },
+    ]);
+    const read = async () =>
+      (await store.minuteCounts('ad-1', 'all', T0, T0 + 10 * MINUTE_MS)).map((c) => [c.minute - T0, c.count]);
+    const expected = [
+      [0, 5],
+      [MINUTE_MS, 6],
+      [2 * MINUTE_MS, 7],
+      [3 * MINUTE_MS, 1],
+    ];
+    expect(await read()).toEqual(expected);
+    expect((await store.sliceMinute('all', T0 + 2 * MINUTE_MS)).map((a) => a.count)).toEqual([7]);
+    // Partition 0 passes minute 2 and closes it: its per-ad row goes first, then the marker. Until
+    // partition 1 passes it too, the minute is still read from the slice rows.
+    await store.upsertCells({ open: [], closed: [cell(2, 8)] });
+    await store.markMinutesClosed([
+      { partition: 0, minute: T0 + 2 * MINUTE_MS, watermarkMs: T0 + 3 * MINUTE_MS },
+    ]);
+    expected[2] = [2 * MINUTE_MS, 8];
+    expect(await read()).toEqual(expected);
+    // A range inside the closed minutes reads no open minute at all.
+    expect(
+      (await store.minuteCounts('ad-1', 'all', T0, T0 + 2 * MINUTE_MS)).map((c) => [c.minute - T0, c.count]),
+    ).toEqual(expected.slice(0, 2));
+  });
+
   it('lists every ad of a slice minute, across result pages', async () => {
     const store = await openStore();
     const cells = Array.from({ length: 6000 }, (_, i) => ({

@@ -13,7 +13,7 @@ import { DuckDbHourCells } from './duckdb-hour-cells.ts';
 import {
   adIdsQuery,
   candidateCellsQuery,
-  candidatesSql,
+  candidateSlicesQuery,
   cellsSql,
   copyAggMinuteSql,
   copyAggTopSql,
@@ -23,11 +23,13 @@ import {
   hourSlicesQuery,
   hourTotalsQuery,
   kafkaOrderStatsQuery,
-  minuteTopCountsQuery,
   packedKafkaOrderFits,
+  prunedCandidatesSql,
+  rankAdsSql,
+  subsetSql,
 } from './recompute-sql.ts';
 import { slidingTopLists, type WindowCells } from './sliding-top-n.ts';
-import { minuteFloors, rankingSpan } from './top-n-floors.ts';
+import { rankingSpan, windowFloors } from './top-n-floors.ts';
 import type { HourAggregates, HourComputeInput, RecomputeEngine } from './types.ts';
 
 export interface DuckDbRecomputeEngineOptions {
@@ -138,7 +140,8 @@ async function exportOnOwnConnection(instance: DuckDBInstance, sql: string): Pro
 
 /**
  * The cells of the ads that may reach a top list, from the first minute a window of the hour
- * covers, as columns; ad ids and slices as indices into two small lists.
+ * covers, as columns; ad ids and slices as indices into two small lists. Ranks a subset first to
+ * find the floors that prune the rest (`top-n-floors.ts`).
  */
 async function readCandidateCells(
   connection: DuckDBConnection,
@@ -146,31 +149,42 @@ async function readCandidateCells(
   definition: AggregationDefinition,
   stage: (name: string) => void,
 ): Promise<WindowCells> {
-  const { from, span } = rankingSpan(hour, definition);
-  const topCounts = (
-    await connection.runAndReadAll(minuteTopCountsQuery(from, definition.topN))
-  ).getRows() as [string, number, number][];
-  const slices = [...new Set(topCounts.map(([slice]) => slice))];
-  if (slices.length === 0 || definition.topN <= 0) return emptyCells();
-  await connection.run(createFloorsSql);
+  const { from } = rankingSpan(hour, definition);
+  if (definition.topN <= 0 || definition.windowsMinutes.length === 0) return emptyCells();
+  await connection.run(subsetSql(from, definition.topN));
+  const slices = (await connection.runAndReadAll(candidateSlicesQuery)).getColumnsJS()[0] as
+    | string[]
+    | undefined;
+  if (slices === undefined || slices.length === 0) return emptyCells();
+  const subsetLists = slidingTopLists(await readRankedCells(connection, from, slices), hour, definition);
+  stage('subset ranking (for the floors)');
+  const floors = windowFloors(subsetLists, slices, hour, definition);
+  await connection.run(createFloorsSql(definition.windowsMinutes));
   const appender = await connection.createAppender('floors');
   for (const slice of slices) {
-    const k = new Float64Array(span);
-    for (const [s, minute, count] of topCounts) if (s === slice) k[(minute - from) / MINUTE_MS] = count;
-    const floors = minuteFloors(k, hour, definition);
-    for (let t = 0; t < span; t++) {
+    const perWindow = floors.get(slice)!;
+    for (let t = 0; t < perWindow[0]!.length; t++) {
       appender.appendVarchar(slice);
       appender.appendBigInt(BigInt(from + t * MINUTE_MS));
-      appender.appendDouble(floors[t]!);
+      for (const f of perWindow) appender.appendDouble(f[t]!);
       appender.endRow();
     }
   }
   appender.closeSync();
-  stage('per-minute floors');
-  await connection.run(candidatesSql);
+  await connection.run(prunedCandidatesSql(definition.windowsMinutes));
   stage('candidate ads');
+  return readRankedCells(connection, from, slices);
+}
+
+/** The cells of the `candidates` table's (slice, ad) pairs, ads ranked in ad_id order. */
+async function readRankedCells(
+  connection: DuckDBConnection,
+  from: number,
+  slices: readonly string[],
+): Promise<WindowCells> {
+  await connection.run(rankAdsSql);
   const adIds = (await connection.runAndReadAll(adIdsQuery)).getColumnsJS()[0] as string[] | undefined;
-  if (adIds === undefined || adIds.length === 0) return emptyCells();
+  if (adIds === undefined || adIds.length === 0) return { ...emptyCells(), slices };
   const [slice, ad, minute, count] = (await readNumberColumns(
     connection,
     candidateCellsQuery(from, slices),

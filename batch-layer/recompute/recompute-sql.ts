@@ -102,32 +102,44 @@ WHERE slice = 'all' AND minute >= ${hour} AND minute < ${hour + HOUR_MS}`;
 }
 
 /**
- * k(t) of `top-n-floors.ts` for every slice and minute from `fromMinute` on: the `n`-th largest
- * cell count, 0 when fewer than `n` ads have a cell. One small row per (slice, minute).
+ * The subset `top-n-floors.ts` ranks first: every ad in the top `n` of some minute of its slice,
+ * from `fromMinute` on (which of several tied ads is taken does not matter: any subset gives
+ * valid floors).
  */
-export function minuteTopCountsQuery(fromMinute: number, n: number): string {
-  return `SELECT slice, minute::DOUBLE AS minute,
-       (CASE WHEN count(*) >= ${n} THEN list_min(max(clicks, ${n})) ELSE 0 END)::DOUBLE AS k
-FROM cells WHERE minute >= ${fromMinute} GROUP BY slice, minute ORDER BY slice, minute`;
+export function subsetSql(fromMinute: number, n: number): string {
+  return `CREATE OR REPLACE TEMP TABLE candidates AS
+SELECT DISTINCT slice, unnest(top) AS ad_id FROM (
+  SELECT slice, arg_max(ad_id, clicks, ${n}) AS top FROM cells WHERE minute >= ${fromMinute} GROUP BY slice, minute)`;
 }
 
-/** Where the engine appends floor(t) per (slice, minute), see `top-n-floors.ts`. */
-export const createFloorsSql =
-  'CREATE OR REPLACE TEMP TABLE floors (slice VARCHAR, minute BIGINT, floor DOUBLE)';
+/** Slices of the candidates, sorted. */
+export const candidateSlicesQuery = 'SELECT DISTINCT slice FROM candidates ORDER BY slice';
 
 /**
- * The (slice, ad) pairs that may reach a top list: total over the ranked minutes at least the
- * lowest floor of the minutes the ad has cells in (the pruning rule and its proof are in
- * `top-n-floors.ts`); then every such ad id ranked in ad_id order (byte order, which is
- * JavaScript's order for the ASCII ad ids SPEC A1 allows), so the ranking code breaks ties by
- * this integer instead of comparing strings.
+ * Ranks every candidate ad id in ad_id order (byte order, which is JavaScript's order for the
+ * ASCII ad ids SPEC A1 allows): the ranking code breaks ties by this integer, not by strings.
  */
-export const candidatesSql = `CREATE OR REPLACE TEMP TABLE candidates AS
-SELECT slice, ad_id FROM cells JOIN floors USING (slice, minute)
-GROUP BY slice, ad_id HAVING sum(clicks) >= min(floor);
-CREATE OR REPLACE TEMP TABLE ads AS
+export const rankAdsSql = `CREATE OR REPLACE TEMP TABLE ads AS
 SELECT ad_id, (row_number() OVER (ORDER BY ad_id) - 1)::INTEGER AS ad
 FROM (SELECT DISTINCT ad_id FROM candidates)`;
+
+/** Where the engine appends F_M(t) per (slice, minute), one column per window length. */
+export function createFloorsSql(windowsMinutes: readonly number[]): string {
+  const columns = windowsMinutes.map((_, i) => `, f${i} DOUBLE`).join('');
+  return `CREATE OR REPLACE TEMP TABLE floors (slice VARCHAR, minute BIGINT${columns})`;
+}
+
+/**
+ * The (slice, ad) pairs that may reach a top list: for some window length M, min(total, M × peak)
+ * at least the lowest floor F_M of the minutes the ad has cells in (rule and proof in
+ * `top-n-floors.ts`). The join with `floors` also limits the cells to the minutes windows reach.
+ */
+export function prunedCandidatesSql(windowsMinutes: readonly number[]): string {
+  const keep = windowsMinutes.map((m, i) => `least(sum(clicks), ${m} * max(clicks)) >= min(f${i})`);
+  return `CREATE OR REPLACE TEMP TABLE candidates AS
+SELECT slice, ad_id FROM cells JOIN floors USING (slice, minute)
+GROUP BY slice, ad_id HAVING ${keep.length === 0 ? 'false' : keep.join(' OR ')}`;
+}
 
 /** The ad ids in rank order. */
 export const adIdsQuery = 'SELECT ad_id FROM ads ORDER BY ad';

@@ -1,3 +1,4 @@
+import type { TopList } from '../../shared/aggregate-store/types.ts';
 import type { AggregationDefinition } from '../../shared/aggregation/definition.ts';
 import { HOUR_MS, MINUTE_MS } from '../../shared/aggregation/time.ts';
 import { firstWindowMinute } from './sliding-top-n.ts';
@@ -5,39 +6,46 @@ import { firstWindowMinute } from './sliding-top-n.ts';
 /**
  * Floors that let the recompute leave most ads out of the top-N ranking, exactly.
  *
- * Let k(t) be the N-th largest cell count of a slice in minute t (0 when fewer than N ads have a
- * cell there). For any window W of the slice, the N ads behind k(t), t ∈ W, each sum to at least
- * k(t) over W, so the N-th best sum of W is at least thr(W) = max over t ∈ W of k(t). An ad whose
- * sum over W is below thr(W) is beaten by N others and cannot be listed for W, whatever the tie
- * rule. An ad is listed for W only if it has a cell in some minute t of W (zero sums are never
- * listed), and its sum over W is at most its total T over all the minutes the windows reach. So
- * with floor(t) = min of thr(W) over the windows W that cover t, an ad with
- * T < min of floor(t) over the minutes t it has cells in is in no list of the hour: it can be left
- * out of the ranking without changing one list. Ads with T equal to that minimum stay (ties).
+ * First the lists are ranked over a small subset of the ads (every ad in some minute's top N).
+ * For a window W, the N-th count of the subset's list, s(W) (0 when that list is shorter than N),
+ * is at most the N-th best sum over all ads: the subset's N ads behind it are among all ads. An ad
+ * whose sum over W is below s(W) is beaten by N others, so it is not listed for W whatever the
+ * tie rule. An ad is listed for W only if it has a cell in some minute t of W (zero sums are never
+ * listed). Over a window of M minutes its sum is at most UB_M = min(T, M × P), T being its total
+ * over every minute the windows reach and P its largest count in one minute. So with
+ * F_M(t) = min of s(W) over the M-minute windows W that cover t, an ad with
+ * UB_M < min of F_M(t) over the minutes t it has cells in, for every window length M, is in no
+ * list of the hour: leaving it out of the ranking changes no list. Ads at equality stay (ties).
  *
- * `topCounts[t]` is k(t) for the minutes from `firstWindowMinute` on, `span` of them; returns
- * floor(t) for the same minutes (+∞ where no window covers t, which never prunes wrongly: such a
- * minute puts the ad in no list).
+ * Returns, per slice, one array per entry of `definition.windowsMinutes` holding F_M(t) for the
+ * minutes from `firstWindowMinute` on (+∞ where no M-minute window covers t, which never prunes
+ * wrongly: such a minute puts the ad in no M-minute list).
  */
-export function minuteFloors(
-  topCounts: Float64Array,
+export function windowFloors(
+  subsetLists: readonly TopList[],
+  slices: readonly string[],
   hour: number,
   definition: AggregationDefinition,
-): Float64Array {
-  const from = firstWindowMinute(hour, definition);
-  const base = (hour - from) / MINUTE_MS;
-  const span = base + HOUR_MS / MINUTE_MS;
-  const floors = new Float64Array(span).fill(Number.POSITIVE_INFINITY);
-  for (const size of new Set(definition.windowsMinutes)) {
-    // Window ends (exclusive minute index) in (hour, hour + 1 h].
-    for (let end = base + 1; end <= span; end++) {
-      const start = Math.max(0, end - size);
-      let thr = 0;
-      for (let t = start; t < end; t++) thr = Math.max(thr, topCounts[t] ?? 0);
-      for (let t = start; t < end; t++) if (thr < floors[t]!) floors[t] = thr;
-    }
+): Map<string, Float64Array[]> {
+  const { from, span } = rankingSpan(hour, definition);
+  const n = definition.topN;
+  const nth = new Map<string, number>();
+  for (const l of subsetLists)
+    if (l.ads.length >= n) nth.set(`${l.windowMinutes}|${l.slice}|${l.endMinute}`, l.ads[n - 1]!.count);
+  const out = new Map<string, Float64Array[]>();
+  for (const slice of slices) {
+    const perWindow = definition.windowsMinutes.map((size) => {
+      const floors = new Float64Array(span).fill(Number.POSITIVE_INFINITY);
+      for (let end = hour + MINUTE_MS; end <= hour + HOUR_MS; end += MINUTE_MS) {
+        const s = nth.get(`${size}|${slice}|${end}`) ?? 0;
+        const last = (end - from) / MINUTE_MS;
+        for (let t = Math.max(0, last - size); t < last; t++) if (s < floors[t]!) floors[t] = s;
+      }
+      return floors;
+    });
+    out.set(slice, perWindow);
   }
-  return floors;
+  return out;
 }
 
 /** Minutes the ranking covers for `hour`: from `firstWindowMinute` to the hour's end. */

@@ -8,6 +8,8 @@
  * Options (scale): --clicks=60000 --ads=20000 --duration=10 (s per scenario) --connections=8
  * --warmup=2 (s of the same requests before each measured run, after each distinct request once;
  * 0 measures cold caches).
+ * Profiling: --only=4,5 runs just those scenarios (1-based, in the report's order) and leaves the
+ * reports of record alone; --cpu-prof writes the server's V8 CPU profile to reports/profiles/.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -36,6 +38,8 @@ const ADS = Number(args.get('ads') ?? 20_000);
 const DURATION_S = Number(args.get('duration') ?? 10);
 const CONNECTIONS = Number(args.get('connections') ?? 8);
 const WARMUP_S = Number(args.get('warmup') ?? 2);
+const ONLY = args.get('only')?.split(',').map(Number);
+const CPU_PROF = args.has('cpu-prof');
 const root = join(import.meta.dirname, '..', '..');
 
 interface Scenario {
@@ -83,7 +87,15 @@ async function main() {
     const port = await freePort();
     server = spawn(
       process.execPath,
-      ['--import', 'tsx', join(root, 'cli', 'main.ts'), 'serve', '--port', String(port)],
+      [
+        ...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${join(root, 'reports', 'profiles')}`] : []),
+        '--import',
+        'tsx',
+        join(root, 'cli', 'main.ts'),
+        'serve',
+        '--port',
+        String(port),
+      ],
       {
         env: { ...process.env, CASSANDRA_KEYSPACE: ks.keyspace, LOG_LEVEL: 'warn', API_TOKENS: '' },
         stdio: ['ignore', 'ignore', 'inherit'],
@@ -111,18 +123,20 @@ async function main() {
         name: 'popular_ads N=100, window 60, across the boundary (per-ad sums of 60 minutes)',
         paths: [`/v1/ads/popular_ads?count=100&window=60&end=${boundary + 30 * MINUTE}`],
       },
-      // Ranges ending now: their open minutes are never cached, so each request reads the speed view.
+      // Ranges ending now: their open minutes are reused only within the freshness budget
+      // (API_LIVE_CACHE_MS), so the speed view is read again several times a second.
       {
-        name: 'aggregated_count, last 60 minutes (open minutes read live)',
+        name: 'aggregated_count, last 60 minutes (open minutes within the freshness budget)',
         paths: busy.map((ad) => `/v1/ads/${ad}/aggregated_count?from=${live - HOUR}&to=${live}`),
       },
       {
-        name: 'popular_ads N=100, window 60, ending now (read live)',
+        name: 'popular_ads N=100, window 60, ending now (open minutes within the freshness budget)',
         paths: ['/v1/ads/popular_ads?count=100&window=60'],
       },
     ];
     const results = [];
-    for (const s of scenarios) {
+    for (const [index, s] of scenarios.entries()) {
+      if (ONLY !== undefined && !ONLY.includes(index + 1)) continue;
       let i = 0;
       const requests = [
         { setupRequest: (req: object) => ({ ...req, path: s.paths[i++ % s.paths.length]! }) },
@@ -167,16 +181,25 @@ async function main() {
         warmupSeconds: WARMUP_S,
         tool: 'autocannon',
         serverProcess: 'adclick serve',
+        liveCacheMs: config.serving.liveCacheMs,
       },
       targetP99Ms: 10,
       results,
     };
+    if (ONLY !== undefined) {
+      console.log(JSON.stringify(results, null, 2));
+      console.log('--only: reports/bench-api.{json,md} left as they were');
+      return;
+    }
     mkdirSync(join(root, 'reports'), { recursive: true });
     writeFileSync(join(root, 'reports', 'bench-api.json'), `${JSON.stringify(report, null, 2)}\n`);
     writeFileSync(join(root, 'reports', 'bench-api.md'), markdown(report));
     console.log('wrote reports/bench-api.json and reports/bench-api.md');
   } finally {
+    const exited = server === undefined ? undefined : new Promise((r) => server!.once('exit', r));
     server?.kill('SIGTERM');
+    // The CPU profile is written as the server exits.
+    if (CPU_PROF) await exited;
     await ks.drop();
   }
 }
@@ -213,7 +236,7 @@ function markdown(r: {
   at: string;
   machine: { cpus: number; loadAverage1m: number };
   workload: { clicks: number; ads: number; cellsPerView: number };
-  load: { connections: number; durationSeconds: number; warmupSeconds: number };
+  load: { connections: number; durationSeconds: number; warmupSeconds: number; liveCacheMs: number };
   results: Array<{
     scenario: string;
     reqPerSec: number;
@@ -229,7 +252,8 @@ function markdown(r: {
     '',
     `${r.at}. ${r.workload.clicks} clicks over ${r.workload.ads} ads (${r.workload.cellsPerView} cells per view) in Cassandra; ` +
       `\`adclick serve\` as its own process; autocannon with ${r.load.connections} connections for ${r.load.durationSeconds} s per scenario ` +
-      `after ${r.load.warmupSeconds} s of the same requests (the serving layer's caches warm), on the same machine.`,
+      `after ${r.load.warmupSeconds} s of the same requests (the serving layer's caches warm), on the same machine. ` +
+      `Freshness budget (\`API_LIVE_CACHE_MS\`): ${r.load.liveCacheMs} ms — open speed minutes are re-read at least that often.`,
     '',
     `Load average (1 min) at the end: ${r.machine.loadAverage1m.toFixed(1)} on ${r.machine.cpus} cores — other work on the machine shows up in these figures.`,
     '',

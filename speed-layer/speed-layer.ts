@@ -1,25 +1,19 @@
 import { getHeapStatistics } from 'node:v8';
 import { Hono } from 'hono';
-import type { Admin, Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { SpeedViewStore } from '../shared/aggregate-store/types.ts';
 import { MINUTE_MS } from '../shared/aggregation/time.ts';
-import { sleep } from '../shared/async/wait-for.ts';
-import type { ClickEvent } from '../shared/click-event/types.ts';
-import type { ClickPublisher, OutgoingRecord } from '../shared/click-publisher/types.ts';
-import { AdclickError, ErrorCodes, isRetryable } from '../shared/errors/errors.ts';
+import type { ClickPublisher } from '../shared/click-publisher/types.ts';
 import { ensureTopics, translateKafkaError } from '../shared/kafka/kafka.ts';
 import type { Lifecycle } from '../shared/lifecycle/types.ts';
 import type { Logger } from '../shared/logger/logger.ts';
-import { partitionForKey } from '../shared/partitioning/partition-for-key.ts';
-import type { SnapshotStore, StoredSnapshot } from './aggregate/cassandra-snapshot-store.ts';
-import type { PartitionState } from './aggregate/partition-state.ts';
+import type { SnapshotStore } from './aggregate/cassandra-snapshot-store.ts';
+import { PartitionSnapshots } from './aggregate/partition-snapshots.ts';
 import { type FlushPlan, PartitionStates } from './aggregate/partition-states.ts';
-import { decodeSnapshot, encodeSnapshotAsync } from './aggregate/snapshot-codec.ts';
-import type { PartitionSnapshot } from './aggregate/state-types.ts';
+import { type ConsumeContext, consumeRecords } from './consumer/consume-records.ts';
 import { BackpressureGate } from './flush/backpressure.ts';
 import { FlushPipeline, type MergedCells } from './flush/flush-pipeline.ts';
 import { type Listening, listen } from './http/listen.ts';
-import { mapRecord } from './map/map-node.ts';
 import { SpeedMetrics } from './metrics/speed-metrics.ts';
 import { type SpeedLayerOptions, validateSpeedOptions } from './options.ts';
 import type { GlobalTopLists } from './reduce/types.ts';
@@ -29,14 +23,6 @@ const FETCH_MAX_WAIT_MS = 200;
 
 /** Records consumed between two backpressure checks within a batch. */
 const CHUNK_RECORDS = 500;
-
-/** A snapshot taken at flush round `seq`, encoded when its save is due. */
-interface PendingSnapshot {
-  seq: number;
-  snapshot: PartitionSnapshot;
-  epoch: number;
-  stored?: StoredSnapshot;
-}
 
 export interface SpeedLayerDeps {
   kafka: Kafka;
@@ -70,18 +56,10 @@ export class SpeedLayer implements Lifecycle {
   readonly #o: SpeedLayerOptions;
   readonly #log: Logger;
   readonly #states: PartitionStates;
-  /** Partition → restore in progress or done (the promise resolves once its state is in place). */
-  readonly #loaded = new Map<number, Promise<void>>();
-  /** Partitions whose first batch after restore has not been checked against the snapshot offset. */
-  readonly #unchecked = new Set<number>();
-  readonly #dirty = new Set<number>();
+  readonly #partitions: PartitionSnapshots;
+  readonly #consumeContext: ConsumeContext;
   readonly #pipeline: FlushPipeline;
   readonly #gate: BackpressureGate;
-  /** Partition → its newest snapshot not saved yet, and the flush round it was taken at. */
-  readonly #pendingSnapshots = new Map<number, PendingSnapshot>();
-  readonly #saved = new Map<number, string>();
-  /** Partitions of the latest assignment (a restore finishing after a revoke is discarded). */
-  #assigned = new Set<number>();
   #partitionCount = 0;
   #consumer: Consumer | undefined;
   #admin: Admin | undefined;
@@ -92,8 +70,6 @@ export class SpeedLayer implements Lifecycle {
   #timer: NodeJS.Timeout | undefined;
   #lastSnapshotMs = 0;
   #lastListsMs = 0;
-  /** Partition → our claim on its snapshot row (`SnapshotStore.claim`). */
-  readonly #epochs = new Map<number, number>();
 
   constructor(options: SpeedLayerOptions, deps: SpeedLayerDeps) {
     validateSpeedOptions(options);
@@ -107,6 +83,24 @@ export class SpeedLayer implements Lifecycle {
       idleTimeoutMs: options.idleTimeoutMs,
       retainMs: options.retainMinutes * MINUTE_MS,
     });
+    this.#partitions = new PartitionSnapshots({
+      topic: options.topic,
+      groupId: options.groupId,
+      states: this.#states,
+      snapshots: deps.snapshots,
+      admin: () => this.#admin!,
+      metrics: this.metrics,
+      logger: this.#log,
+    });
+    this.#consumeContext = {
+      topic: options.topic,
+      dlqTopic: options.dlqTopic,
+      partitionCount: () => this.#partitionCount,
+      rekey: options.rekey,
+      dlq: deps.dlq,
+      metrics: this.metrics,
+      logger: this.#log,
+    };
     this.#gate = new BackpressureGate({
       maxPendingRows: options.maxPendingRows,
       maxHeapBytes: options.maxHeapMb * 1024 * 1024,
@@ -117,7 +111,7 @@ export class SpeedLayer implements Lifecycle {
       },
       writeCells: (cells) => this.#writeCells(cells),
       writeLists: (plan) => this.#writeLists(plan),
-      snapshotsDue: (through) => [...this.#pendingSnapshots.values()].some((s) => s.seq <= through),
+      snapshotsDue: (through) => this.#partitions.due(through),
       saveSnapshots: (through) => this.#saveSnapshots(through),
       failed: (stage, error) => {
         this.metrics.flushFailures.inc();
@@ -169,21 +163,7 @@ export class SpeedLayer implements Lifecycle {
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       const assigned = new Set(event.payload.memberAssignment[this.#o.topic] ?? []);
       this.#log.info({ partitions: [...assigned] }, 'partitions assigned');
-      this.#assigned = assigned;
-      // A partition that left us is restored by its new owner from its snapshot; ours is stale.
-      for (const p of [...this.#loaded.keys()]) {
-        if (!assigned.has(p)) this.#forget(p);
-      }
-      // Restored now rather than on its first batch, so the first fetch already seeks right and
-      // an idle partition's state (and its closing minutes) is back without waiting for records.
-      for (const p of assigned) {
-        this.#ensureLoaded(p).catch((error: unknown) =>
-          this.#log.warn(
-            { err: String(error), partition: p },
-            'eager restore failed; retried on first batch',
-          ),
-        );
-      }
+      this.#partitions.assign(assigned);
     });
     try {
       await consumer.connect();
@@ -256,7 +236,7 @@ export class SpeedLayer implements Lifecycle {
 
   /** Next offset of each partition as of its last saved snapshot (what a restart resumes from). */
   savedOffsets(): ReadonlyMap<number, string> {
-    return this.#saved;
+    return this.#partitions.saved;
   }
 
   /**
@@ -292,16 +272,10 @@ export class SpeedLayer implements Lifecycle {
     const snapshotNow =
       listsNow &&
       (force ||
-        (now - this.#lastSnapshotMs >= this.#o.snapshotIntervalMs && this.#pendingSnapshots.size === 0));
+        (now - this.#lastSnapshotMs >= this.#o.snapshotIntervalMs && this.#partitions.pendingCount === 0));
     if (snapshotNow) {
       this.#lastSnapshotMs = now;
-      for (const p of this.#dirty) {
-        if (!this.#states.has(p)) continue;
-        // A copy: encoded later, off the cell path, while the state moves on.
-        const snapshot = this.#states.get(p).snapshot();
-        this.#pendingSnapshots.set(p, { seq, snapshot, epoch: this.#epochs.get(p) ?? 0 });
-      }
-      this.#dirty.clear();
+      this.#partitions.take(seq);
     }
     for (const p of this.#states.partitions()) {
       const wm = this.#states.get(p).watermarkMs;
@@ -334,40 +308,8 @@ export class SpeedLayer implements Lifecycle {
 
   /** Saves the snapshots taken at rounds ≤ `through`, then commits their offsets to Kafka. */
   async #saveSnapshots(through: number): Promise<void> {
-    const started = performance.now();
-    const due = [...this.#pendingSnapshots.values()].filter((s) => s.seq <= through);
-    for (const s of due) {
-      s.stored ??= {
-        partition: s.snapshot.partition,
-        topic: this.#o.topic,
-        offset: s.snapshot.nextOffset,
-        state: await encodeSnapshotAsync(s.snapshot),
-        epoch: s.epoch,
-      };
-    }
-    // A partition revoked or fenced meanwhile has left the map: its snapshot is not ours to save.
-    const pending = due.filter((s) => this.#pendingSnapshots.get(s.snapshot.partition) === s);
-    if (pending.length === 0) return;
-    const fenced = new Set(
-      await this.#deps.snapshots.save(
-        this.#o.groupId,
-        pending.map((s) => s.stored!),
-      ),
-    );
-    this.metrics.snapshotSeconds.observe((performance.now() - started) / 1000);
-    for (const p of fenced) {
-      // Another process claimed the partition since our restore: its state is newer than ours.
-      this.#log.warn({ partition: p }, 'snapshot refused: partition claimed by another process; dropping it');
-      this.metrics.snapshotsFenced.inc();
-      this.#forget(p);
-    }
-    const saved = pending.filter((s) => !fenced.has(s.snapshot.partition)).map((s) => s.stored!);
-    for (const s of saved) {
-      const entry = this.#pendingSnapshots.get(s.partition);
-      if (entry?.stored === s) this.#pendingSnapshots.delete(s.partition);
-      this.#saved.set(s.partition, s.offset);
-      this.metrics.snapshotBytes.set({ partition: String(s.partition) }, s.state.byteLength);
-    }
+    const saved = await this.#partitions.save(through);
+    if (saved.length === 0) return;
     await this.#consumer
       ?.commitOffsets(saved.map((s) => ({ topic: this.#o.topic, partition: s.partition, offset: s.offset })))
       .catch((error: unknown) =>
@@ -389,64 +331,13 @@ export class SpeedLayer implements Lifecycle {
     }, this.#o.flushIntervalMs);
   }
 
-  #forget(partition: number): void {
-    this.#loaded.delete(partition);
-    this.#unchecked.delete(partition);
-    this.#dirty.delete(partition);
-    this.#pendingSnapshots.delete(partition);
-    this.#epochs.delete(partition);
-    this.#states.drop(partition);
-  }
-
-  #ensureLoaded(partition: number): Promise<void> {
-    let loading = this.#loaded.get(partition);
-    if (loading === undefined) {
-      loading = this.#restore(partition);
-      this.#loaded.set(partition, loading);
-      loading.catch(() => this.#loaded.delete(partition));
-    }
-    return loading;
-  }
-
-  async #restore(partition: number): Promise<void> {
-    // Claim first, then load: a previous owner's later saves are refused, so what we load is final.
-    const epoch = await this.#deps.snapshots.claim(this.#o.groupId, partition);
-    const stored = await this.#deps.snapshots.load(this.#o.groupId, partition);
-    if (!this.#assigned.has(partition)) return;
-    this.#epochs.set(partition, epoch);
-    if (stored !== undefined) {
-      if (stored.topic !== this.#o.topic) {
-        throw new AdclickError(
-          ErrorCodes.CONFIG_INVALID,
-          `consumer group ${this.#o.groupId} has snapshots of topic ${stored.topic}, not ${this.#o.topic}: use another group`,
-        );
-      }
-      const snapshot = decodeSnapshot(stored.state);
-      this.#states.restore({ ...snapshot, partition, nextOffset: stored.offset });
-      this.#saved.set(partition, stored.offset);
-    } else {
-      // No snapshot: start from the earliest record still in the log.
-      const offsets = await this.#admin!.fetchTopicOffsets(this.#o.topic);
-      const low = offsets.find((o) => o.partition === partition)?.low ?? '0';
-      if (!this.#assigned.has(partition)) return;
-      this.#states.drop(partition);
-      this.#states.get(partition).nextOffset = low;
-    }
-    this.#unchecked.add(partition);
-    this.#log.info(
-      { partition, offset: this.#states.get(partition).nextOffset, fromSnapshot: stored !== undefined },
-      'partition restored',
-    );
-  }
-
   async #onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const partition = batch.partition;
-    await this.#ensureLoaded(partition);
+    await this.#partitions.ensureLoaded(partition);
     // Fetched before the pause took effect: left unresolved, so it is fetched again on resume.
     if (!isRunning() || isStale() || batch.isEmpty() || this.#gate.paused) return;
     const state = this.#states.get(partition);
-    if (this.#unchecked.has(partition)) {
-      this.#unchecked.delete(partition);
+    if (this.#partitions.takeUnchecked(partition)) {
       // Kafka's committed offset may be ahead of the snapshot (or missing): go back to the snapshot's.
       if (BigInt(batch.firstOffset() ?? '0') > BigInt(state.nextOffset)) {
         this.#consumer!.seek({ topic: this.#o.topic, partition, offset: state.nextOffset });
@@ -458,7 +349,14 @@ export class SpeedLayer implements Lifecycle {
     // partition): the rest stays unresolved and is fetched again after `resume`.
     for (let i = 0; i < batch.messages.length; i += CHUNK_RECORDS) {
       if (!isRunning() || isStale()) return;
-      const last = await this.#consume(state, batch, batch.messages.slice(i, i + CHUNK_RECORDS), isRunning);
+      const last = await consumeRecords(
+        this.#consumeContext,
+        state,
+        batch,
+        batch.messages.slice(i, i + CHUNK_RECORDS),
+        isRunning,
+      );
+      if (last !== undefined) this.#partitions.moved(partition);
       if (last !== undefined) {
         consumed = true;
         resolveOffset(last);
@@ -471,80 +369,5 @@ export class SpeedLayer implements Lifecycle {
       if (this.#gate.paused) return;
     }
     if (!consumed) resolveOffset(batch.lastOffset());
-  }
-
-  /**
-   * Maps and counts records of one partition from its next offset on; returns the offset of the
-   * last record consumed, or `undefined` when every record was already counted.
-   */
-  async #consume(
-    state: PartitionState,
-    batch: Batch,
-    messages: readonly KafkaMessage[],
-    isRunning: () => boolean,
-  ): Promise<string | undefined> {
-    const partition = batch.partition;
-    const next = BigInt(state.nextOffset);
-    const clicks: Array<{ offset: string; event: ClickEvent }> = [];
-    const deadLetters: OutgoingRecord[] = [];
-    const rekeyed: OutgoingRecord[] = [];
-    let lastOffset: string | undefined;
-    for (const message of messages) {
-      if (BigInt(message.offset) < next) continue;
-      lastOffset = message.offset;
-      const mapped = mapRecord(
-        { topic: batch.topic, partition, offset: message.offset, key: message.key, value: message.value },
-        this.#partitionCount,
-      );
-      if (mapped.kind === 'rejected') deadLetters.push(mapped.record);
-      else if (mapped.misKeyed && this.#o.rekey) {
-        // Re-keyed: produced again to the partition its ad hashes to, counted there, not here.
-        this.metrics.misKeyed.inc();
-        rekeyed.push({
-          key: mapped.event.adId,
-          value: message.value ?? '',
-          partition: partitionForKey(mapped.event.adId, this.#partitionCount),
-        });
-      } else {
-        if (mapped.misKeyed) this.metrics.misKeyed.inc();
-        clicks.push({ offset: message.offset, event: mapped.event });
-      }
-    }
-    if (lastOffset === undefined) return undefined;
-    // Dead letters and re-keyed clicks are acknowledged before the offsets past them can reach a
-    // snapshot; a replay may send them twice (a re-keyed duplicate is dropped by click_id).
-    await this.#publishDeadLetters(this.#o.dlqTopic, deadLetters, isRunning);
-    await this.#publishDeadLetters(this.#o.topic, rekeyed, isRunning);
-    this.metrics.eventsIn.inc({ outcome: 'rekeyed' }, rekeyed.length);
-    const now = Date.now();
-    for (const { event } of clicks) {
-      const outcome = state.add(event, now);
-      this.metrics.eventsIn.inc({ outcome });
-      if (outcome === 'late') this.metrics.late.inc();
-      else if (outcome === 'duplicate') this.metrics.duplicates.inc();
-    }
-    this.metrics.eventsIn.inc({ outcome: 'rejected' }, deadLetters.length);
-    this.metrics.dlq.inc(deadLetters.length);
-    state.nextOffset = (BigInt(lastOffset) + 1n).toString();
-    this.#dirty.add(partition);
-    return lastOffset;
-  }
-
-  async #publishDeadLetters(
-    topic: string,
-    records: OutgoingRecord[],
-    isRunning: () => boolean,
-  ): Promise<void> {
-    if (records.length === 0) return;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.#deps.dlq.publish(topic, records);
-        return;
-      } catch (error) {
-        if (!isRetryable(error) || !isRunning()) throw error;
-        this.#log.warn({ err: String(error), attempt, topic }, 'cannot produce to Kafka; retrying');
-        await sleep(Math.min(5000, 200 * attempt));
-      }
-    }
   }
 }

@@ -19,9 +19,11 @@ export const command: CliCommand = {
 Consumes the click topic as a Kafka consumer group until SIGINT/SIGTERM. Each record is validated
 (broken ones go to the dead-letter topic with their reason), counted once per click_id into
 per-minute windows by event time per (ad, slice), and ranked into sliding-window top-N lists.
-Every flush interval the changed cells and lists are upserted into the Cassandra speed view, then
-each partition's snapshot (state + next offset) is saved; a restart resumes from the snapshots,
-so a crash at any moment ends with the same numbers.
+Every flush interval the changed cells are upserted into the Cassandra speed view (cells of open
+minutes into the per-(slice, minute) rows, each closed minute's cells into the per-ad rows once),
+then top lists and closed-minute markers, then each partition's snapshot (state + next offset);
+a restart resumes from the snapshots, so a crash at any moment ends with the same numbers. When
+Cassandra falls behind, fetching from Kafka pauses until the pending writes drain (backpressure).
 
 A minute closes when its partition's watermark (max event time − ALLOWED_LATENESS_MS) passes its
 end; later clicks of that minute are counted as late (metric) and left to the batch layer. A
@@ -31,7 +33,15 @@ Options:
   --group <id>             consumer group, also the key of the snapshots (default ${SPEED_DEFAULTS.groupId})
   --topic <name>           click topic (default KAFKA_TOPIC, ad-clicks)
   --dlq-topic <name>       dead-letter topic (default KAFKA_DLQ_TOPIC, ad-clicks-dlq)
-  --flush-interval <ms>    how often the view and snapshots are written, 10–1000 (default ${SPEED_DEFAULTS.flushIntervalMs})
+  --flush-interval <ms>    how often changed cells are written, 10–1000 (default ${SPEED_DEFAULTS.flushIntervalMs})
+  --top-list-interval <ms> top lists are ranked and written at most this often, from the flush
+                           interval to 1000 (default ${SPEED_DEFAULTS.topListIntervalMs})
+  --snapshot-interval <ms> snapshots (state + next offset) are taken at most this often, at least
+                           the flush interval (default ${SPEED_DEFAULTS.snapshotIntervalMs}); longer means a longer replay after a crash
+  --max-pending-rows <n>   backpressure: stop fetching from Kafka while more rows than this wait to
+                           be written to Cassandra, resume at half (default ${SPEED_DEFAULTS.maxPendingRows})
+  --max-heap-mb <n>        backpressure: also stop fetching while writes are pending and the V8
+                           heap in use is above this (default ${SPEED_DEFAULTS.maxHeapMb})
   --session-timeout <ms>   Kafka group session timeout: how long a crashed instance holds its
                            partitions (default ${SPEED_DEFAULTS.sessionTimeoutMs}; the broker's minimum is usually 6000)
   --metrics-port <n>       port of GET /metrics and /healthz (default METRICS_PORT, 9464; 0 = any free port)
@@ -48,6 +58,10 @@ DIMENSIONS, BIND_HOST (metrics listen address, default 127.0.0.1).`,
       topic: { type: 'string' },
       'dlq-topic': { type: 'string' },
       'flush-interval': { type: 'string' },
+      'top-list-interval': { type: 'string' },
+      'snapshot-interval': { type: 'string' },
+      'max-pending-rows': { type: 'string' },
+      'max-heap-mb': { type: 'string' },
       'metrics-port': { type: 'string' },
       'session-timeout': { type: 'string' },
       'no-rekey': { type: 'boolean' },
@@ -65,6 +79,28 @@ DIMENSIONS, BIND_HOST (metrics listen address, default 127.0.0.1).`,
         SPEED_DEFAULTS.flushIntervalMs,
         10,
       ),
+      topListIntervalMs: intOption(
+        'speed',
+        'top-list-interval',
+        o['top-list-interval'],
+        SPEED_DEFAULTS.topListIntervalMs,
+        10,
+      ),
+      snapshotIntervalMs: intOption(
+        'speed',
+        'snapshot-interval',
+        o['snapshot-interval'],
+        SPEED_DEFAULTS.snapshotIntervalMs,
+        10,
+      ),
+      maxPendingRows: intOption(
+        'speed',
+        'max-pending-rows',
+        o['max-pending-rows'],
+        SPEED_DEFAULTS.maxPendingRows,
+        1,
+      ),
+      maxHeapMb: intOption('speed', 'max-heap-mb', o['max-heap-mb'], SPEED_DEFAULTS.maxHeapMb, 64),
       sessionTimeoutMs: intOption(
         'speed',
         'session-timeout',

@@ -19,7 +19,7 @@ export class ApiMetrics {
   });
   readonly cacheReads = new Counter({
     name: 'adclick_api_cache_reads_total',
-    help: 'Reads of the serving caches (batch, speed, answers, closed_sums) by result (hit/miss)',
+    help: 'Reads of the serving caches (batch, speed, speed_open, answers, live_answers, closed_sums) by result (hit/miss)',
     labelNames: ['cache', 'result'],
     registers: [this.registry],
   });

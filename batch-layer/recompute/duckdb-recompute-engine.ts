@@ -20,8 +20,9 @@ import {
   createFloorsSql,
   createTopsSql,
   dropRankingTablesSql,
+  hourClicksQuery,
+  hourRawRowsQuery,
   hourSlicesQuery,
-  hourTotalsQuery,
   kafkaOrderStatsQuery,
   packedKafkaOrderFits,
   prunedCandidatesSql,
@@ -77,10 +78,10 @@ export class DuckDbRecomputeEngine implements RecomputeEngine {
         files.length > 0 &&
         packedKafkaOrderFits((await connection.runAndReadAll(kafkaOrderStatsQuery(files))).getRows());
       await connection.run(cellsSql({ hour, files, definition, packedOrder }));
-      const [rawRows, clicks] = (await connection.runAndReadAll(hourTotalsQuery(hour))).getRows()[0] as [
-        number,
-        number,
-      ];
+      const clicks = (await connection.runAndReadAll(hourClicksQuery(hour))).getRows()[0]![0] as number;
+      const rawRows = (
+        await connection.runAndReadAll(hourRawRowsQuery(hour, files))
+      ).getRows()[0]![0] as number;
       stage('dedup + cells (one statement)');
 
       // agg/minute is written on a second connection while Node reads and ranks: DuckDB's export

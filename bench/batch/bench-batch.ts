@@ -33,6 +33,12 @@ import { timePeer } from './peer-query.ts';
 import { type BatchReport, writeReports } from './report.ts';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
+if (args.has('help') || args.has('h')) {
+  console.log(`npm run bench:batch -- [--clicks=10000000] [--ads=200000] [--writer-rows=1000000] [--rounds=2]
+  [--cassandra-cells=1000000] [--out=reports]
+Small runs for before/after comparisons: --clicks=2000000 --writer-rows=10000 --out=/tmp/bench-batch`);
+  process.exit(0);
+}
 const CLICKS = Number(args.get('clicks') ?? 10_000_000);
 const ADS = Number(args.get('ads') ?? 200_000);
 const WRITER_ROWS = Number(args.get('writer-rows') ?? 1_000_000);

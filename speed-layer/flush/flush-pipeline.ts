@@ -27,14 +27,16 @@ interface Round {
  * The write path of the speed layer as two serial stages, so a click's cell never waits for top
  * lists or snapshots:
  *
- * - cell stage: writes the cells of every queued round (merged, the newest value of a cell wins),
- *   then hands the rounds to the list stage;
+ * - cell stage: writes the cells of every queued round (merged, the newest value of a cell wins;
+ *   open cells ahead of a closing minute's burst), then hands the rounds to the list stage;
  * - list stage: writes the rounds' top lists, then their closed-minute markers, then saves the
  *   snapshots of every round whose cells and lists are all written.
  *
  * Why this keeps exactly-once:
- * - cells are absolute-value upserts written in round order (a round waits in the queue until its
- *   write succeeds and later rounds are merged into the same retry), so the view never steps back;
+ * - cells are absolute-value upserts, and a cell is only ever written with a value at least as new
+ *   as the one written before (a round waits in the queue until its cells are written; later
+ *   rounds are merged into a retry, and into a pass still writing a burst of closed cells, with
+ *   the newest value of each cell winning), so the view never steps back;
  *   writing round N+1's cells before round N's lists changes nothing a restart relies on;
  * - top lists are absolute too and written in round order by the single list stage;
  * - a round reaches the list stage only after its cells (and every earlier round's) are written,
@@ -44,6 +46,15 @@ interface Round {
  *   no round ≤ N is queued in either stage, i.e. every cell and list of that prefix is written.
  *   A crash before the save replays from the previous snapshot and rewrites the same values.
  */
+/** Closed cells per write of a pass: small enough that newer open cells wait for one chunk only. */
+const CLOSED_CHUNK_CELLS = 5000;
+/**
+ * A pass merges newer rounds only this long, so a store slower than the input cannot keep a pass
+ * (and the lists and snapshots behind it) going for ever; backpressure bounds it as well.
+ */
+const MAX_MERGING_PASS_MS = 30_000;
+const EMPTY_PLAN: FlushPlan = { cells: [], closedCells: [], closed: [], topLists: [], partitionTopLists: [] };
+
 export class FlushPipeline {
   readonly #stages: FlushStages;
   readonly #cellQueue: Round[] = [];
@@ -139,14 +150,8 @@ export class FlushPipeline {
     try {
       for (;;) {
         this.#stages.takeDue();
-        const rounds = this.#cellQueue.slice();
-        if (rounds.length === 0) return;
-        await this.#stages.writeCells(mergeCells(rounds.map((r) => r.plan)));
-        this.#cellQueue.splice(0, rounds.length);
-        // The list stage needs no cells: let them go now rather than after the lists.
-        for (const r of rounds)
-          this.#listQueue.push({ seq: r.seq, plan: { ...r.plan, cells: [], closedCells: [] } });
-        this.#pumpLists().catch(() => undefined);
+        if (this.#cellQueue.length === 0) return;
+        await this.#cellPass();
       }
     } catch (error) {
       this.#stages.failed('cells', error);
@@ -154,6 +159,47 @@ export class FlushPipeline {
     } finally {
       this.#cellsActive = false;
     }
+  }
+
+  /**
+   * Writes the cells of the queued rounds: open cells first, closed ones in chunks. A closing
+   * minute can bring hundreds of thousands of closed cells at once; rounds that come due while
+   * some of them remain are merged into the pass (their values are newer, so the newest value of
+   * each cell still wins) and their open cells are written before the next chunk, which keeps
+   * the view fresh through the burst. The pass's rounds go to the list stage only once every
+   * cell of the pass is written, so markers and snapshots keep their order. A failed write leaves
+   * every round of the pass queued: the retry merges and writes them all again (absolute values).
+   */
+  async #cellPass(): Promise<void> {
+    const started = performance.now();
+    let covered = this.#cellQueue.length;
+    let { open, closed } = mergeCells(this.#cellQueue.map((r) => r.plan));
+    let next = 0;
+    for (;;) {
+      if (open.length > 0) {
+        await this.#stages.writeCells({ open, closed: [] });
+        open = [];
+      } else if (next < closed.length) {
+        const end = Math.min(closed.length, next + CLOSED_CHUNK_CELLS);
+        await this.#stages.writeCells({ open: [], closed: closed.slice(next, end) });
+        next = end;
+      } else break;
+      if (next >= closed.length || performance.now() - started > MAX_MERGING_PASS_MS) continue;
+      this.#stages.takeDue();
+      if (this.#cellQueue.length === covered) continue;
+      const newer = this.#cellQueue.slice(covered).map((r) => r.plan);
+      covered = this.#cellQueue.length;
+      ({ open, closed } = mergeCells([
+        { ...EMPTY_PLAN, cells: open, closedCells: closed.slice(next) },
+        ...newer,
+      ]));
+      next = 0;
+    }
+    const rounds = this.#cellQueue.splice(0, covered);
+    // The list stage needs no cells: let them go now rather than after the lists.
+    for (const r of rounds)
+      this.#listQueue.push({ seq: r.seq, plan: { ...r.plan, cells: [], closedCells: [] } });
+    this.#pumpLists().catch(() => undefined);
   }
 
   async #runLists(): Promise<void> {

@@ -150,6 +150,61 @@ describe('flush pipeline', () => {
     expect(s.saved).toEqual([empty]);
   });
 
+  it('writes newer open cells between the chunks of a closing minute, and lists only after the whole burst', async () => {
+    const writes: string[] = [];
+    const cellGates: Gate[] = [];
+    const stages: FlushStages = {
+      takeDue: () => undefined,
+      writeCells: async (cells) => {
+        await new Promise<void>((resolve, reject) => cellGates.push({ release: resolve, fail: reject }));
+        const all = [...cells.open, ...cells.closed];
+        const [first, last] = [all[0], all.at(-1)];
+        writes.push(
+          `open ${cells.open.length} closed ${cells.closed.length} ${first?.adId}=${first?.count}..${last?.adId}=${last?.count}`,
+        );
+      },
+      writeLists: async (p) => {
+        writes.push(`lists closed ${p.closed.map((c) => c.minute).join(',')}`);
+      },
+      snapshotsDue: () => false,
+      saveSnapshots: async () => undefined,
+      failed: (stage) => writes.push(`failed ${stage}`),
+    };
+    const pipeline = new FlushPipeline(stages);
+    const burst: FlushPlan = {
+      ...plan(1, []),
+      closedCells: Array.from({ length: 12_000 }, (_, i) => ({
+        adId: `c${i}`,
+        slice: 'all',
+        minute: 0,
+        count: 1,
+      })),
+    };
+    pipeline.push(burst);
+    pipeline.kick();
+    await waitFor(() => cellGates.length === 1, { timeoutMs: 1000, description: 'first chunk' });
+    // Round 2 comes due during the burst: a new open cell, and a newer value of a closed one.
+    pipeline.push(plan(2, [['fresh', 1]]));
+    pipeline.push({ ...plan(3, []), cells: [{ adId: 'c11999', slice: 'all', minute: 0, count: 2 }] });
+    for (let i = 0; i < 4; i++) {
+      cellGates[i]!.release();
+      await waitFor(() => cellGates.length === i + 2 || writes.some((w) => w.startsWith('lists')), {
+        timeoutMs: 1000,
+        description: `write ${i + 2}`,
+      });
+    }
+    await pipeline.drain(3);
+    expect(writes).toEqual([
+      'open 0 closed 5000 c0=1..c4999=1',
+      'open 1 closed 0 fresh=1..fresh=1',
+      'open 0 closed 5000 c5000=1..c9999=1',
+      // The newer value of c11999 replaced the older closed one, still closed (final).
+      'open 0 closed 2000 c10000=1..c11999=2',
+      'lists closed 1,2,3',
+    ]);
+    expect(pipeline.writtenThrough()).toBe(3);
+  });
+
   it('merges rounds to the newest value of each cell, closed when any round closed its minute', () => {
     const cell = (adId: string, count: number) => ({ adId, slice: 'all', minute: 0, count });
     const round = (open: MinuteCount[], closed: MinuteCount[]): FlushPlan => ({

@@ -1,7 +1,7 @@
 import type { MinuteCount, TopList } from '../../shared/aggregate-store/types.ts';
 import { DAY_MS, dayOf, HOUR_MS, hourOf, MINUTE_MS } from '../../shared/aggregation/time.ts';
 import type { AdCount } from '../../shared/aggregation/top-n.ts';
-import { AdclickError, ErrorCodes } from '../../shared/errors/errors.ts';
+import { requireWholeNumber } from '../../shared/errors/errors.ts';
 import { ReadCache } from './read-cache.ts';
 import type { BatchReader } from './types.ts';
 
@@ -48,14 +48,7 @@ export class CachedBatchView implements BatchReader {
   constructor(inner: VersionedBatchReader, options: CachedBatchViewOptions = {}) {
     this.#inner = inner;
     this.#pointerTtlMs = options.pointerTtlMs ?? 1000;
-    if (!Number.isInteger(this.#pointerTtlMs) || this.#pointerTtlMs < 0)
-      throw new AdclickError(
-        ErrorCodes.CONFIG_INVALID,
-        'batchCache.pointerTtlMs must be a whole number ≥ 0',
-        {
-          details: { path: 'batchCache.pointerTtlMs' },
-        },
-      );
+    requireWholeNumber('batchCache.pointerTtlMs', this.#pointerTtlMs);
     const now = options.now;
     this.#now = now ?? Date.now;
     this.#reads = new ReadCache({

@@ -1,7 +1,7 @@
 import type { MinuteCount, TopList, ViewReader } from '../../shared/aggregate-store/types.ts';
 import { HOUR_MS, hourOf, minuteOf } from '../../shared/aggregation/time.ts';
 import type { AdCount } from '../../shared/aggregation/top-n.ts';
-import { AdclickError, ErrorCodes } from '../../shared/errors/errors.ts';
+import { requireWholeNumber } from '../../shared/errors/errors.ts';
 import { ReadCache } from './read-cache.ts';
 
 export interface CachedSpeedViewOptions {
@@ -68,12 +68,8 @@ export class CachedSpeedView implements ViewReader {
       ['speedCache.ttlMs', this.#ttlMs],
       ['speedCache.openTtlMs', this.#openTtlMs],
       ['speedCache.openCellsTtlMs', this.#openCellsTtlMs],
-    ] as const) {
-      if (!Number.isInteger(v) || v < 0)
-        throw new AdclickError(ErrorCodes.CONFIG_INVALID, `${path} must be a whole number ≥ 0`, {
-          details: { path },
-        });
-    }
+    ] as const)
+      requireWholeNumber(path, v);
     this.#now = options.now ?? Date.now;
     this.#reads = new ReadCache({
       maxWeight: options.maxCells ?? 500_000,

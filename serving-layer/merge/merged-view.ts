@@ -2,7 +2,7 @@ import type { ViewReader } from '../../shared/aggregate-store/types.ts';
 import { MINUTE_MS, minutesIn } from '../../shared/aggregation/time.ts';
 import { type AdCount, entriesOf, topN } from '../../shared/aggregation/top-n.ts';
 import { mapLimit } from '../../shared/async/map-limit.ts';
-import { AdclickError, ErrorCodes } from '../../shared/errors/errors.ts';
+import { AdclickError, ErrorCodes, requireWholeNumber } from '../../shared/errors/errors.ts';
 import { ReadCache } from './read-cache.ts';
 import { boundaryOf, sourceOf, splitRange } from './split.ts';
 import type { AnswerSource, MergeOptions, MergeSources, RangePart } from './types.ts';
@@ -43,9 +43,7 @@ export class MergedView {
   readonly #closedSums: ReadCache<RankedSums> | undefined;
 
   constructor(sources: MergeSources, options: MergeOptions) {
-    if (!Number.isInteger(options.topN) || options.topN < 1) {
-      throw new AdclickError(ErrorCodes.CONFIG_INVALID, 'merge.topN must be a whole number ≥ 1');
-    }
+    requireWholeNumber('merge.topN', options.topN, 1);
     this.#sources = sources;
     this.#topN = options.topN;
     this.#concurrency = options.readConcurrency ?? 16;
@@ -59,14 +57,7 @@ export class MergedView {
       this.#answers = new ReadCache({ maxWeight: maxEntries, ...clock, ...told('answers') });
       this.#closedSums = new ReadCache({ maxWeight: 1_000_000, ...clock, ...told('closed_sums') });
       const liveTtlMs = options.popularCache.liveTtlMs ?? 0;
-      if (!Number.isInteger(liveTtlMs) || liveTtlMs < 0)
-        throw new AdclickError(
-          ErrorCodes.CONFIG_INVALID,
-          'merge.popularCache.liveTtlMs must be a whole number ≥ 0',
-          {
-            details: { path: 'merge.popularCache.liveTtlMs' },
-          },
-        );
+      requireWholeNumber('merge.popularCache.liveTtlMs', liveTtlMs);
       if (liveTtlMs > 0)
         this.#liveAnswers = new ReadCache({ maxWeight: maxEntries, ...clock, ...told('live_answers') });
     }

@@ -7,7 +7,7 @@ import { translateCassandraError } from '../cassandra/errors.ts';
 import { cassandraOptionsFrom } from '../cassandra/options.ts';
 import { writeConcurrently } from '../cassandra/write-concurrently.ts';
 import type { AdclickConfig } from '../config/types.ts';
-import { AdclickError, ErrorCodes } from '../errors/errors.ts';
+import { AdclickError, ErrorCodes, requireWholeNumber } from '../errors/errors.ts';
 import type { Logger } from '../logger/logger.ts';
 import { purgeSupersededBatchVersions } from './batch-version-purge.ts';
 import { batchMinuteCells, readMinuteCells, topListOfRow } from './read-minute-cells.ts';
@@ -70,14 +70,7 @@ export class CassandraBatchViewStore implements BatchViewStore {
     this.#config = config;
     this.#logger = logger.child({ component: 'cassandra-batch-view' });
     this.#cacheMs = options.versionCacheMs ?? 0;
-    if (!Number.isInteger(this.#cacheMs) || this.#cacheMs < 0)
-      throw new AdclickError(
-        ErrorCodes.CONFIG_INVALID,
-        'batchView.versionCacheMs must be a whole number ≥ 0',
-        {
-          details: { path: 'batchView.versionCacheMs' },
-        },
-      );
+    requireWholeNumber('batchView.versionCacheMs', this.#cacheMs);
   }
 
   async start(): Promise<void> {

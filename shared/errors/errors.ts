@@ -58,6 +58,17 @@ export function isRetryable(error: unknown): boolean {
   return error instanceof AdclickError && error.retryable;
 }
 
+/**
+ * Checks an option given in code (not through the environment): throws `CONFIG_INVALID` naming
+ * `path` unless `value` is a whole number ≥ `min`.
+ */
+export function requireWholeNumber(path: string, value: number, min = 0): void {
+  if (!Number.isInteger(value) || value < min)
+    throw new AdclickError(ErrorCodes.CONFIG_INVALID, `${path} must be a whole number ≥ ${min}`, {
+      details: { path },
+    });
+}
+
 /** Wraps anything thrown into an `AdclickError`, keeping an existing one as it is. */
 export function toAdclickError(error: unknown, fallback: ErrorCode = ErrorCodes.INTERNAL): AdclickError {
   if (error instanceof AdclickError) return error;

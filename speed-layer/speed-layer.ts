@@ -220,9 +220,10 @@ export class SpeedLayer implements Lifecycle {
   #checkBackpressure(): void {
     const pendingRows = this.#pipeline.pendingRows() + this.#states.changedCells();
     this.metrics.pendingRows.set(pendingRows);
-    const change = this.#gate.update({ pendingRows, heapBytes: getHeapStatistics().used_heap_size });
+    const heapBytes = getHeapStatistics().used_heap_size;
+    const change = this.#gate.update({ pendingRows, heapBytes });
     if (change === undefined || this.#consumer === undefined) return;
-    const heapMb = Math.round(getHeapStatistics().used_heap_size / 1024 / 1024);
+    const heapMb = Math.round(heapBytes / 1024 / 1024);
     if (change === 'pause') {
       this.#consumer.pause([{ topic: this.#o.topic }]);
       this.metrics.backpressurePauses.inc();

@@ -287,11 +287,9 @@ export class SpeedLayer implements Lifecycle {
 
   async #writeCells(cells: MergedCells): Promise<void> {
     const started = performance.now();
-    const { store } = this.#deps;
-    if (store.upsertCells !== undefined) await store.upsertCells(cells);
-    else await store.upsertMinuteCounts([...cells.open, ...cells.closed]);
+    await this.#deps.store.upsertCells(cells);
     this.metrics.flushSeconds.observe((performance.now() - started) / 1000);
-    this.metrics.cellsWritten.inc(cells.open.length + cells.closed.length);
+    this.metrics.cellsWritten.inc(cells.changed.length + cells.closed.length);
     // After the pipeline has dropped these cells (it does so once this write resolves).
     setImmediate(() => this.#checkBackpressure());
   }

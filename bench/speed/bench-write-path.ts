@@ -26,9 +26,9 @@ const PARTITIONS = Number(args.get('partitions') ?? 12);
 const PER_FLUSH = Number(args.get('per-flush') ?? 25_000);
 /** `--lists-every=<n>`: top lists ranked and snapshots taken at every n-th flush only (as topListIntervalMs). */
 const LISTS_EVERY = Number(args.get('lists-every') ?? 1);
-/** `--cell-batch=<rows>`, `--concurrency=<n>`: the speed view store's write tuning. */
+/** `--ad-batch=<rows>`, `--concurrency=<n>`: the speed view store's write tuning. */
 const tuning = {
-  ...(args.has('cell-batch') ? { cellBatchRows: Number(args.get('cell-batch')) } : {}),
+  ...(args.has('ad-batch') ? { adBatchRows: Number(args.get('ad-batch')) } : {}),
   ...(args.has('concurrency') ? { concurrency: Number(args.get('concurrency')) } : {}),
 };
 
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
           epoch: 1,
         })),
       );
-      await time('cells', () => store.upsertMinuteCounts(plan.cells));
+      await time('cells', () => store.upsertCells({ changed: plan.cells, closed: plan.closedCells }));
       await time('topLists', () => tops.publish(plan.partitionTopLists));
       await time('closed', () => store.markMinutesClosed(plan.closed));
       await time('snapshots', () => snapshots.save('bench', encoded));

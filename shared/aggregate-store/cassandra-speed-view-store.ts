@@ -8,22 +8,22 @@ import { writeConcurrently } from '../cassandra/write-concurrently.ts';
 import type { AdclickConfig } from '../config/types.ts';
 import { AdclickError, ErrorCodes } from '../errors/errors.ts';
 import type { Logger } from '../logger/logger.ts';
+import { adBucket } from './ad-buckets.ts';
 import { readMinuteCells, speedMinuteCells, topListOfRow } from './read-minute-cells.ts';
 import { SpeedOpenMinutes } from './speed-open-minutes.ts';
-import type { ClosedMinute, MinuteCount, SpeedViewStore, TopList } from './types.ts';
+import type { CellWrite, ClosedMinute, MinuteCount, SpeedViewStore, TopList } from './types.ts';
 
 const Q = {
-  upsertCell:
-    'INSERT INTO speed_minute_counts (ad_id, slice, hour, minute, count, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
-  upsertCellFinal:
-    'INSERT INTO speed_minute_counts (ad_id, slice, hour, minute, count, final, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  upsertAdCell:
+    'INSERT INTO speed_ad_minute_counts (slice, hour, bucket, ad_id, minute, count) VALUES (?, ?, ?, ?, ?, ?)',
   markClosed:
     'INSERT INTO speed_closed_minutes (day, minute, partition, watermark, closed_at) VALUES (?, ?, ?, ?, ?)',
   upsertSliceCell: 'INSERT INTO speed_slice_minute_counts (slice, minute, ad_id, count) VALUES (?, ?, ?, ?)',
+  upsertMinuteSlice: 'INSERT INTO speed_minute_slices (minute, slice) VALUES (?, ?)',
   upsertTop:
     'INSERT INTO speed_top_ads (window_minutes, slice, day, end_minute, ad_ids, counts, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
   readCells:
-    'SELECT minute, count FROM speed_minute_counts WHERE ad_id = ? AND slice = ? AND hour = ? AND minute >= ? AND minute < ?',
+    'SELECT minute, count FROM speed_ad_minute_counts WHERE slice = ? AND hour = ? AND bucket = ? AND ad_id = ? AND minute >= ? AND minute < ?',
   readSlice: 'SELECT ad_id, count FROM speed_slice_minute_counts WHERE slice = ? AND minute = ?',
   readTop:
     'SELECT ad_ids, counts FROM speed_top_ads WHERE window_minutes = ? AND slice = ? AND day = ? AND end_minute = ?',
@@ -43,28 +43,45 @@ export interface SpeedViewWriteTuning {
    * instead of 100,000, each small enough (~4 KB) to stay under the batch size warning.
    */
   sliceBatchRows: number;
-  /**
-   * Rows of `speed_minute_counts` per unlogged batch (default 10). Each row is its own partition
-   * (ad, slice, hour), so this is a multi-partition batch: no atomicity is needed (every row is an
-   * absolute upsert) and it saves the per-request cost, which dominates on a single node. 10 is
-   * Cassandra's default `unlogged_batch_across_partitions_warn_threshold` (above it every batch
-   * logs a warning). On a large cluster 1 keeps token-aware routing effective.
-   */
-  cellBatchRows: number;
+  /** Rows of one `(slice, hour, bucket)` partition of the per-ad table per unlogged batch (default 64). */
+  adBatchRows: number;
   /** Batches in flight at once (default 16). */
   concurrency: number;
 }
 
-const DEFAULT_TUNING: SpeedViewWriteTuning = { sliceBatchRows: 64, cellBatchRows: 10, concurrency: 16 };
+const DEFAULT_TUNING: SpeedViewWriteTuning = { sliceBatchRows: 64, adBatchRows: 64, concurrency: 16 };
 
-function chunk<T>(rows: readonly T[], size: number, into: T[][]): void {
-  for (let i = 0; i < rows.length; i += size) into.push(rows.slice(i, i + size));
+/**
+ * Appends the statements of `items` to `into` as batches of at most `size`, one partition each
+ * (`partition` names it), so every batch is a single mutation.
+ */
+function batchByPartition<T>(
+  items: readonly T[],
+  partition: (item: T) => string,
+  statement: (item: T) => Statement,
+  size: number,
+  into: Statement[][],
+): void {
+  const groups = new Map<string, Statement[]>();
+  for (const item of items) {
+    const key = partition(item);
+    let rows = groups.get(key);
+    if (rows === undefined) {
+      rows = [];
+      groups.set(key, rows);
+    }
+    rows.push(statement(item));
+  }
+  for (const rows of groups.values()) {
+    for (let i = 0; i < rows.length; i += size) into.push(rows.slice(i, i + size));
+  }
 }
 
 /**
- * The speed view in Cassandra (tables of migrations 001 and 012). Cells of open minutes live in
- * the per-(slice, minute) rows until their minute closes (see `SpeedOpenMinutes`). Every write is an upsert of an absolute
- * value — a replay after a crash rewrites the same rows with the same values — never a counter
+ * The speed view in Cassandra (tables of migrations 001, 012, 014 and 032). Every cell is written
+ * to the per-(slice, minute) rows whenever it changes, and once more to the per-ad rows when its
+ * minute closes; readers take minutes still open from the former (see `SpeedOpenMinutes`). Every
+ * write is an upsert of an absolute value — a replay after a crash rewrites the same rows with the same values — never a counter
  * increment, which a retried write would apply twice.
  */
 export class CassandraSpeedViewStore implements SpeedViewStore {
@@ -94,46 +111,46 @@ export class CassandraSpeedViewStore implements SpeedViewStore {
     return this.#client !== undefined && this.#client.getState().getConnectedHosts().length > 0;
   }
 
-  upsertMinuteCounts(cells: readonly MinuteCount[], final?: boolean): Promise<void> {
-    return this.#upsert([], cells, final);
+  upsertMinuteCounts(cells: readonly MinuteCount[]): Promise<void> {
+    return this.upsertCells({ changed: cells, closed: cells });
   }
 
-  upsertCells(cells: { open: readonly MinuteCount[]; closed: readonly MinuteCount[] }): Promise<void> {
-    return this.#upsert(cells.open, cells.closed);
-  }
-
-  /** `open` into the slice rows only, `closed` into the slice rows and the per-ad rows. */
-  async #upsert(
-    open: readonly MinuteCount[],
-    closed: readonly MinuteCount[],
-    final?: boolean,
-  ): Promise<void> {
-    const now = new Date();
-    const cellQuery = final === undefined ? Q.upsertCell : Q.upsertCellFinal;
-    const cellRows: Statement[] = [];
-    const bySliceMinute = new Map<string, Statement[]>();
-    const addSliceRow = (c: MinuteCount, minute: Date, count: types.Long) => {
-      const key = `${c.slice}\n${c.minute}`;
-      let rows = bySliceMinute.get(key);
-      if (rows === undefined) {
-        rows = [];
-        bySliceMinute.set(key, rows);
-      }
-      rows.push({ query: Q.upsertSliceCell, params: [c.slice, minute, c.adId, count] });
-    };
-    for (const c of open) addSliceRow(c, new Date(c.minute), types.Long.fromNumber(c.count));
-    for (const c of closed) {
-      const minute = new Date(c.minute);
-      const count = types.Long.fromNumber(c.count);
-      const params: unknown[] = [c.adId, c.slice, new Date(hourOf(c.minute)), minute, count];
-      if (final !== undefined) params.push(final);
-      params.push(now);
-      cellRows.push({ query: cellQuery, params });
-      addSliceRow(c, minute, count);
-    }
+  /**
+   * `changed` into the per-(slice, minute) rows (and the minute's slice list), `closed` into the
+   * per-ad rows; every batch holds rows of one partition only.
+   */
+  async upsertCells(cells: CellWrite): Promise<void> {
+    const { sliceBatchRows, adBatchRows } = this.#tuning;
     const batches: Statement[][] = [];
-    for (const rows of bySliceMinute.values()) chunk(rows, this.#tuning.sliceBatchRows, batches);
-    chunk(cellRows, this.#tuning.cellBatchRows, batches);
+    batchByPartition(
+      cells.changed,
+      (c) => `${c.slice}\n${c.minute}`,
+      (c) => ({
+        query: Q.upsertSliceCell,
+        params: [c.slice, new Date(c.minute), c.adId, types.Long.fromNumber(c.count)],
+      }),
+      sliceBatchRows,
+      batches,
+    );
+    const minuteSlices = new Map<string, { minute: number; slice: string }>();
+    for (const c of cells.changed) minuteSlices.set(`${c.minute}\n${c.slice}`, c);
+    batchByPartition(
+      [...minuteSlices.values()],
+      (c) => String(c.minute),
+      (c) => ({ query: Q.upsertMinuteSlice, params: [new Date(c.minute), c.slice] }),
+      sliceBatchRows,
+      batches,
+    );
+    batchByPartition(
+      cells.closed.map((c) => ({ cell: c, hour: hourOf(c.minute), bucket: adBucket(c.adId) })),
+      (r) => `${r.cell.slice}\n${r.hour}\n${r.bucket}`,
+      ({ cell: c, hour, bucket }) => ({
+        query: Q.upsertAdCell,
+        params: [c.slice, new Date(hour), bucket, c.adId, new Date(c.minute), types.Long.fromNumber(c.count)],
+      }),
+      adBatchRows,
+      batches,
+    );
     await this.#writeBatches(batches, 'upsert of minute counts');
   }
 
@@ -191,8 +208,9 @@ export class CassandraSpeedViewStore implements SpeedViewStore {
     const client = this.#started();
     const openFrom = await this.#open.openFrom(fromMinute, toMinute);
     const params: unknown[][] = [];
+    const bucket = adBucket(adId);
     for (let hour = hourOf(fromMinute); hour < openFrom; hour += HOUR_MS) {
-      params.push([adId, slice, new Date(hour), new Date(fromMinute), new Date(openFrom)]);
+      params.push([slice, new Date(hour), bucket, adId, new Date(fromMinute), new Date(openFrom)]);
     }
     const [closed, open] = await Promise.all([
       readMinuteCells(client, Q.readCells, params, { adId, slice }, 'read of minute counts'),

@@ -1,5 +1,6 @@
 import { type Client, types } from 'cassandra-driver';
 import { HOUR_MS, hourOf } from '../aggregation/time.ts';
+import { mapLimit } from '../async/map-limit.ts';
 import { translateCassandraError } from '../cassandra/errors.ts';
 import type { BatchViewStore, MinuteCount, TopList } from './types.ts';
 
@@ -43,17 +44,42 @@ export function topListOfRow(
 }
 
 const MINUTE_CELLS = {
-  speed: 'SELECT slice, ad_id, count FROM speed_slice_minute_counts WHERE minute = ?',
+  speedSlices: 'SELECT slice FROM speed_minute_slices WHERE minute = ?',
+  speed: 'SELECT ad_id, count FROM speed_slice_minute_counts WHERE slice = ? AND minute = ?',
   batch:
     'SELECT slice, ad_id, count FROM batch_slice_minute_counts WHERE minute = ? AND version = ? ALLOW FILTERING',
 } as const;
 
+/** Slices of the speed view read at once by `speedMinuteCells`. */
+const SLICE_READS = 8;
+
 /**
- * Every cell of one minute across all slices of the speed view, in one (paged) query through the
- * `minute` index of migration 031.
+ * Every cell of one minute across all slices of the speed view: the minute's slices from
+ * `speed_minute_slices` (migration 032), then each slice's partition.
  */
-export function speedMinuteCells(client: Client, minute: number): Promise<MinuteCount[]> {
-  return readAcrossSlices(client, MINUTE_CELLS.speed, [new Date(minute)], minute, 'read of a speed minute');
+export async function speedMinuteCells(client: Client, minute: number): Promise<MinuteCount[]> {
+  const at = new Date(minute);
+  let slices: string[];
+  try {
+    const rs = await client.execute(MINUTE_CELLS.speedSlices, [at], { prepare: true, fetchSize: 5000 });
+    slices = [];
+    for await (const row of rs) slices.push(row.slice as string);
+  } catch (error) {
+    throw translateCassandraError(error, { operation: 'read of a speed minute' });
+  }
+  const parts = await mapLimit(slices, SLICE_READS, async (slice) => {
+    const out: MinuteCount[] = [];
+    try {
+      const rs = await client.execute(MINUTE_CELLS.speed, [slice, at], { prepare: true, fetchSize: 5000 });
+      // Async iteration fetches the following pages of a large minute transparently.
+      for await (const row of rs)
+        out.push({ adId: row.ad_id as string, slice, minute, count: Number(row.count) });
+    } catch (error) {
+      throw translateCassandraError(error, { operation: 'read of a speed minute' });
+    }
+    return out;
+  });
+  return parts.flat();
 }
 
 /**

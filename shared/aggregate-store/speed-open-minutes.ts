@@ -20,13 +20,13 @@ const MARKERS_TTL_MS = 1000;
 /**
  * Which minutes of the speed view are still open, from the closed-minute markers (migration 012).
  *
- * The speed layer writes a cell of an open minute only into `speed_slice_minute_counts` (rows of
- * one slice and minute share a partition, so a flush costs a few mutations) and writes the
- * per-ad `speed_minute_counts` row once, when the minute closes, before the partition's marker.
+ * The speed layer writes every changed cell into `speed_slice_minute_counts` (rows of one slice
+ * and minute share a partition, so a flush costs a few mutations) and writes the per-ad
+ * `speed_ad_minute_counts` row once, when the minute closes, before the partition's marker.
  * Each partition also marks the newest minute its watermark has passed at every minute boundary,
  * with or without clicks, so its latest marker's watermark is its progress. Every minute that ends
  * by the smallest such watermark over the partitions marked around the range is complete in
- * `speed_minute_counts`; later minutes are read from the slice rows, which are always current.
+ * `speed_ad_minute_counts`; later minutes are read from the slice rows, which are always current.
  * A partition without a marker within an hour of the range holds no clicks of it; without any
  * marker (a view seeded by `upsertMinuteCounts`) every minute is read as closed.
  */

@@ -40,23 +40,25 @@ export interface ViewReader {
  * increments — so replaying the same input converges to the same rows.
  */
 export interface SpeedViewStore extends ViewReader, Lifecycle {
+  /** Upserts cells (absolute values) into both the per-(slice, minute) and the per-ad rows (fixtures). */
+  upsertMinuteCounts(cells: readonly MinuteCount[]): Promise<void>;
   /**
-   * Upserts cells (absolute values). The speed layer writes a cell whenever it changes while its
-   * minute is open and records closure separately (`markMinutesClosed`). `final`, when given, is
-   * also stored in the cell's legacy `final` column (fixtures seeding a finished view use it).
+   * Upserts cells (absolute values): `changed` ones into the per-(slice, minute) rows, which
+   * readers use for minutes not closed yet, and `closed` ones — every cell of a minute a partition
+   * closes, ahead of that partition's `markMinutesClosed` — into the per-ad rows, which readers
+   * use once the minute is closed. A closed cell's last value was written as a changed cell
+   * before (or in the same call), so the two tables agree on closed minutes.
    */
-  upsertMinuteCounts(cells: readonly MinuteCount[], final?: boolean): Promise<void>;
-  /**
-   * Upserts cells (absolute values) of minutes still open into the per-(slice, minute) rows only,
-   * and cells of minutes a partition has closed into both tables, ahead of that partition's
-   * `markMinutesClosed`. Readers answer minutes not closed yet from the per-(slice, minute) rows,
-   * so they see the same values as after `upsertMinuteCounts`. Optional: without it, the speed
-   * layer writes every cell with `upsertMinuteCounts`.
-   */
-  upsertCells?(cells: { open: readonly MinuteCount[]; closed: readonly MinuteCount[] }): Promise<void>;
+  upsertCells(cells: CellWrite): Promise<void>;
   upsertTopLists(lists: readonly TopList[]): Promise<void>;
   /** Records minutes that a Kafka partition's watermark has closed (one small row each). */
   markMinutesClosed(closed: readonly ClosedMinute[]): Promise<void>;
+}
+
+/** The cells of one speed-view write (see `SpeedViewStore.upsertCells`). */
+export interface CellWrite {
+  changed: readonly MinuteCount[];
+  closed: readonly MinuteCount[];
 }
 
 /** A minute whose cells one Kafka partition will not change any more. */

@@ -1,7 +1,7 @@
 import { errors, types } from 'cassandra-driver';
 import { AdclickError, type ErrorCode, ErrorCodes } from '../errors/errors.ts';
 
-/** What the failing call was doing, for the message (e.g. `write speed_minute_counts`). */
+/** What the failing call was doing, for the message (e.g. `write speed_ad_minute_counts`). */
 export interface CassandraErrorContext {
   operation?: string;
   /** Named when the driver could not say which hosts it tried. */

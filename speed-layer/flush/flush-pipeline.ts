@@ -28,7 +28,7 @@ interface Round {
  * lists or snapshots:
  *
  * - cell stage: writes the cells of every queued round (merged, the newest value of a cell wins;
- *   open cells ahead of a closing minute's burst), then hands the rounds to the list stage;
+ *   changed cells ahead of a closing minute's burst of per-ad rows), then hands the rounds to the list stage;
  * - list stage: writes the rounds' top lists, then their closed-minute markers, then saves the
  *   snapshots of every round whose cells and lists are all written.
  *
@@ -46,7 +46,7 @@ interface Round {
  *   no round ≤ N is queued in either stage, i.e. every cell and list of that prefix is written.
  *   A crash before the save replays from the previous snapshot and rewrites the same values.
  */
-/** Closed cells per write of a pass: small enough that newer open cells wait for one chunk only. */
+/** Closed cells per write of a pass: small enough that newer changed cells wait for one chunk only. */
 const CLOSED_CHUNK_CELLS = 5000;
 /**
  * A pass merges newer rounds only this long, so a store slower than the input cannot keep a pass
@@ -162,10 +162,10 @@ export class FlushPipeline {
   }
 
   /**
-   * Writes the cells of the queued rounds: open cells first, closed ones in chunks. A closing
+   * Writes the cells of the queued rounds: changed cells first, closed ones in chunks. A closing
    * minute can bring hundreds of thousands of closed cells at once; rounds that come due while
    * some of them remain are merged into the pass (their values are newer, so the newest value of
-   * each cell still wins) and their open cells are written before the next chunk, which keeps
+   * each cell still wins) and their changed cells are written before the next chunk, which keeps
    * the view fresh through the burst. The pass's rounds go to the list stage only once every
    * cell of the pass is written, so markers and snapshots keep their order. A failed write leaves
    * every round of the pass queued: the retry merges and writes them all again (absolute values).
@@ -173,15 +173,15 @@ export class FlushPipeline {
   async #cellPass(): Promise<void> {
     const started = performance.now();
     let covered = this.#cellQueue.length;
-    let { open, closed } = mergeCells(this.#cellQueue.map((r) => r.plan));
+    let { changed, closed } = mergeCells(this.#cellQueue.map((r) => r.plan));
     let next = 0;
     for (;;) {
-      if (open.length > 0) {
-        await this.#stages.writeCells({ open, closed: [] });
-        open = [];
+      if (changed.length > 0) {
+        await this.#stages.writeCells({ changed, closed: [] });
+        changed = [];
       } else if (next < closed.length) {
         const end = Math.min(closed.length, next + CLOSED_CHUNK_CELLS);
-        await this.#stages.writeCells({ open: [], closed: closed.slice(next, end) });
+        await this.#stages.writeCells({ changed: [], closed: closed.slice(next, end) });
         next = end;
       } else break;
       if (next >= closed.length || performance.now() - started > MAX_MERGING_PASS_MS) continue;
@@ -189,10 +189,7 @@ export class FlushPipeline {
       if (this.#cellQueue.length === covered) continue;
       const newer = this.#cellQueue.slice(covered).map((r) => r.plan);
       covered = this.#cellQueue.length;
-      ({ open, closed } = mergeCells([
-        { ...EMPTY_PLAN, cells: open, closedCells: closed.slice(next) },
-        ...newer,
-      ]));
+      ({ changed, closed } = mergeCells([{ ...EMPTY_PLAN, closedCells: closed.slice(next) }, ...newer]));
       next = 0;
     }
     const rounds = this.#cellQueue.splice(0, covered);
@@ -227,35 +224,43 @@ function listRows(plan: FlushPlan): number {
   return plan.topLists.length + plan.partitionTopLists.length + plan.closed.length;
 }
 
-/** The cells of one write: `open` go to the per-(slice, minute) rows, `closed` to both tables. */
+/** The cells of one write (see `SpeedViewStore.upsertCells`). */
 export interface MergedCells {
-  open: MinuteCount[];
+  /** Cells changed in any of the rounds: the per-(slice, minute) rows. */
+  changed: MinuteCount[];
+  /** Cells of minutes closed in any of the rounds: the per-ad rows. */
   closed: MinuteCount[];
 }
 
 /**
- * Cells of several rounds, oldest first, as one write: the newest value of each cell, and closed
- * when any of the rounds closed its minute. The newest value is right for both tables: a cell
- * changed after one partition closed its minute (an ad counted in two partitions) is written to
- * the per-ad table again, with its final value, when the other partition closes the minute.
+ * Cells of several rounds, oldest first, as one write, each with its newest value: the cells
+ * changed in any round, and every cell of a minute any round closed. The newest value is right
+ * for both tables: a cell changed after one partition closed its minute (an ad counted in two
+ * partitions) is written to the per-ad table again, with its final value, when the other
+ * partition closes the minute.
  */
 export function mergeCells(plans: readonly FlushPlan[]): MergedCells {
-  if (plans.length === 1) {
-    const plan = plans[0]!;
-    if (plan.closedCells.length === 0) return { open: plan.cells, closed: [] };
-  }
-  const cells = new Map<string, { cell: MinuteCount; closed: boolean }>();
-  const put = (c: MinuteCount, closed: boolean) => {
+  if (plans.length === 1) return { changed: plans[0]!.cells, closed: plans[0]!.closedCells };
+  const cells = new Map<string, { cell: MinuteCount; changed: boolean; closed: boolean }>();
+  const put = (c: MinuteCount, changed: boolean, closed: boolean) => {
     const key = `${c.minute}\n${c.slice}\n${c.adId}`;
     const seen = cells.get(key);
-    cells.set(key, { cell: c, closed: closed || seen?.closed === true });
+    if (seen === undefined) cells.set(key, { cell: c, changed, closed });
+    else {
+      seen.cell = c;
+      seen.changed ||= changed;
+      seen.closed ||= closed;
+    }
   };
   for (const plan of plans) {
-    for (const c of plan.cells) put(c, false);
-    for (const c of plan.closedCells) put(c, true);
+    for (const c of plan.cells) put(c, true, false);
+    for (const c of plan.closedCells) put(c, false, true);
   }
-  const out: MergedCells = { open: [], closed: [] };
-  for (const { cell, closed } of cells.values()) (closed ? out.closed : out.open).push(cell);
+  const out: MergedCells = { changed: [], closed: [] };
+  for (const { cell, changed, closed } of cells.values()) {
+    if (changed) out.changed.push(cell);
+    if (closed) out.closed.push(cell);
+  }
   return out;
 }
 

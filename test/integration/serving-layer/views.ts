@@ -52,7 +52,7 @@ export function topListsOf(
 
 /** Writes the speed view as the speed layer would have: every cell final, plus the given lists. */
 export async function seedSpeed(speed: SpeedViewStore, recount: Recount, lists: TopList[]): Promise<void> {
-  await speed.upsertMinuteCounts(cellsOf(recount), true);
+  await speed.upsertMinuteCounts(cellsOf(recount));
   if (lists.length > 0) await speed.upsertTopLists(lists);
 }
 

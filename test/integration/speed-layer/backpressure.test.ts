@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MinuteCount, SpeedViewStore } from '../../../shared/aggregate-store/types.ts';
+import type { CellWrite, SpeedViewStore } from '../../../shared/aggregate-store/types.ts';
 import { waitFor } from '../../../shared/async/wait-for.ts';
 import { KafkaClickPublisher } from '../../../shared/kafka/kafka-click-publisher.ts';
 import { silentLogger } from '../../../shared/logger/logger.ts';
@@ -39,9 +39,9 @@ describe('speed layer backpressure', () => {
     // Fault injection: every cell write of the real store takes 300 ms longer.
     const writes: number[] = [];
     const store: SpeedViewStore = Object.assign(Object.create(real) as SpeedViewStore, {
-      upsertCells: async (cells: { open: readonly MinuteCount[]; closed: readonly MinuteCount[] }) => {
+      upsertCells: async (cells: CellWrite) => {
         // Cells of a closing minute are planned all at once, whatever the input rate: not bounded.
-        writes.push(cells.open.length);
+        writes.push(cells.changed.length);
         await new Promise((resolve) => setTimeout(resolve, 300));
         await real.upsertCells(cells);
       },

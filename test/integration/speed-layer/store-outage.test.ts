@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type {
+  CellWrite,
   ClosedMinute,
   MinuteCount,
   SpeedViewStore,
@@ -60,7 +61,7 @@ describe('speed layer while Cassandra is unavailable', () => {
         outage.check();
         await real.upsertMinuteCounts(cells);
       },
-      upsertCells: async (cells: { open: readonly MinuteCount[]; closed: readonly MinuteCount[] }) => {
+      upsertCells: async (cells: CellWrite) => {
         outage.check();
         await real.upsertCells(cells);
       },

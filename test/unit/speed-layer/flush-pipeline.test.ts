@@ -51,7 +51,7 @@ function recordingStages(): FlushStages & {
     takeDue: () => undefined,
     writeCells: async (cells: MergedCells) => {
       await gate(cellGates);
-      const all = [...cells.open, ...cells.closed.map((c) => ({ ...c, adId: `${c.adId}!` }))];
+      const all = [...cells.changed, ...cells.closed.map((c) => ({ ...c, adId: `${c.adId}!` }))];
       log.push(`cells ${all.map((c) => `${c.adId}=${c.count}`).join(',')}`);
     },
     writeLists: async (p: FlushPlan) => {
@@ -150,17 +150,17 @@ describe('flush pipeline', () => {
     expect(s.saved).toEqual([empty]);
   });
 
-  it('writes newer open cells between the chunks of a closing minute, and lists only after the whole burst', async () => {
+  it('writes newer changed cells between the chunks of a closing minute, and lists only after the whole burst', async () => {
     const writes: string[] = [];
     const cellGates: Gate[] = [];
     const stages: FlushStages = {
       takeDue: () => undefined,
       writeCells: async (cells) => {
         await new Promise<void>((resolve, reject) => cellGates.push({ release: resolve, fail: reject }));
-        const all = [...cells.open, ...cells.closed];
+        const all = [...cells.changed, ...cells.closed];
         const [first, last] = [all[0], all.at(-1)];
         writes.push(
-          `open ${cells.open.length} closed ${cells.closed.length} ${first?.adId}=${first?.count}..${last?.adId}=${last?.count}`,
+          `changed ${cells.changed.length} closed ${cells.closed.length} ${first?.adId}=${first?.count}..${last?.adId}=${last?.count}`,
         );
       },
       writeLists: async (p) => {
@@ -183,7 +183,7 @@ describe('flush pipeline', () => {
     pipeline.push(burst);
     pipeline.kick();
     await waitFor(() => cellGates.length === 1, { timeoutMs: 1000, description: 'first chunk' });
-    // Round 2 comes due during the burst: a new open cell, and a newer value of a closed one.
+    // Rounds 2 and 3 come due during the burst: a new cell, and a newer value of a closed one.
     pipeline.push(plan(2, [['fresh', 1]]));
     pipeline.push({ ...plan(3, []), cells: [{ adId: 'c11999', slice: 'all', minute: 0, count: 2 }] });
     for (let i = 0; i < 4; i++) {
@@ -195,20 +195,20 @@ describe('flush pipeline', () => {
     }
     await pipeline.drain(3);
     expect(writes).toEqual([
-      'open 0 closed 5000 c0=1..c4999=1',
-      'open 1 closed 0 fresh=1..fresh=1',
-      'open 0 closed 5000 c5000=1..c9999=1',
+      'changed 0 closed 5000 c0=1..c4999=1',
+      'changed 2 closed 0 c11999=2..fresh=1',
+      'changed 0 closed 5000 c5000=1..c9999=1',
       // The newer value of c11999 replaced the older closed one, still closed (final).
-      'open 0 closed 2000 c10000=1..c11999=2',
+      'changed 0 closed 2000 c10000=1..c11999=2',
       'lists closed 1,2,3',
     ]);
     expect(pipeline.writtenThrough()).toBe(3);
   });
 
-  it('merges rounds to the newest value of each cell, closed when any round closed its minute', () => {
+  it('merges rounds to the newest value of each cell: changed when any round changed it, closed when any closed its minute', () => {
     const cell = (adId: string, count: number) => ({ adId, slice: 'all', minute: 0, count });
-    const round = (open: MinuteCount[], closed: MinuteCount[]): FlushPlan => ({
-      cells: open,
+    const round = (changed: MinuteCount[], closed: MinuteCount[]): FlushPlan => ({
+      cells: changed,
       closedCells: closed,
       closed: [],
       topLists: [],
@@ -220,7 +220,7 @@ describe('flush pipeline', () => {
       // `a` counted again by a partition that has not closed the minute: newest value, still closed.
       round([cell('a', 3), cell('b', 2)], []),
     ]);
-    expect(merged.open).toEqual([cell('b', 2)]);
+    expect(merged.changed).toEqual([cell('a', 3), cell('b', 2)]);
     expect(merged.closed.sort((x, y) => x.adId.localeCompare(y.adId))).toEqual([cell('a', 3), cell('c', 4)]);
   });
 });

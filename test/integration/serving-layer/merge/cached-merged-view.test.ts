@@ -167,15 +167,12 @@ describe('the cached merged view while the views change', () => {
     const open = START + 40 * MINUTE;
     const closed = START + 5 * MINUTE;
     const cell = (minute: number) => f.speed.count(ad, 'all', minute, minute + MINUTE);
-    await speed.upsertMinuteCounts([{ adId: ad, slice: 'all', minute: open, count: cell(open) + 3 }], false);
+    await speed.upsertMinuteCounts([{ adId: ad, slice: 'all', minute: open, count: cell(open) + 3 }]);
     // Open minutes are reused within the freshness budget only.
     expect([base, base + 3]).toContain((await view.count(ad, 'all', from, to)).count);
     c.advance(config.serving.liveCacheMs);
     expect((await view.count(ad, 'all', from, to)).count).toBe(base + 3);
-    await speed.upsertMinuteCounts(
-      [{ adId: ad, slice: 'all', minute: closed, count: cell(closed) + 100 }],
-      false,
-    );
+    await speed.upsertMinuteCounts([{ adId: ad, slice: 'all', minute: closed, count: cell(closed) + 100 }]);
     expect((await view.count(ad, 'all', from, to)).count).toBe(base + 3);
     c.advance(SPEED_CACHE_TTL_MS);
     expect((await view.count(ad, 'all', from, to)).count).toBe(base + 103);

@@ -117,7 +117,6 @@ describe('the freshness budget of open minutes against the real speed view', () 
     const written = recountSpeed(more, LATENESS_MS);
     await speed.upsertMinuteCounts(
       cellsOf(written).filter((c: MinuteCount) => c.minute === OPEN && c.adId === ad),
-      false,
     );
     // Within the budget the previous answer may still be served: each one whole, never a mix.
     for (; t < NOW + BUDGET; t += 50) expect([before, after]).toContainEqual(await answers());
@@ -160,7 +159,7 @@ describe('the freshness budget of open minutes against the real speed view', () 
     const ad = `live-now-${minute}`;
     const count = async () => (await view.count(ad, 'all', minute - 5 * MINUTE, minute + 2 * MINUTE)).count;
     expect(await count()).toBe(0);
-    await speed.upsertMinuteCounts([{ adId: ad, slice: 'all', minute, count: 3 }], false);
+    await speed.upsertMinuteCounts([{ adId: ad, slice: 'all', minute, count: 3 }]);
     const written = performance.now();
     let lastRead = 0;
     await waitFor(

@@ -6,8 +6,8 @@ import { HOUR, MINUTE, streamFixture } from '../stream-fixture.ts';
 import { cellsOf, configFor, openViews, seedBatchHours, seedSpeed } from '../views.ts';
 
 /**
- * `minuteCells` of both Cassandra views (migration 031's index): every cell of a minute across all
- * slices, equal to the recount's cells of that minute; the batch view's only from the published
+ * `minuteCells` of both Cassandra views (the speed view's slice list of migration 032, the batch
+ * view's index of 031): every cell of a minute across all slices, equal to the recount's cells of that minute; the batch view's only from the published
  * version of the hour.
  */
 const config = testConfig();
@@ -39,7 +39,7 @@ afterAll(async () => {
 });
 
 describe('minuteCells of the Cassandra views', () => {
-  it('returns every slice of a minute in one read, equal to the recount', async () => {
+  it('returns every slice of a minute, equal to the recount, and nothing for a minute without cells', async () => {
     let slicesSeen = 0;
     for (const minute of [START, START + 17 * MINUTE, START + 59 * MINUTE]) {
       const speed = await views.speed.minuteCells!(minute);
@@ -47,6 +47,7 @@ describe('minuteCells of the Cassandra views', () => {
       slicesSeen = Math.max(slicesSeen, new Set(speed.map((c) => c.slice)).size);
     }
     expect(slicesSeen).toBeGreaterThan(3);
+    expect(await views.speed.minuteCells!(START + 3 * HOUR)).toEqual([]);
   });
 
   it('reads the batch view from the published version only, and nothing of an unpublished hour', async () => {

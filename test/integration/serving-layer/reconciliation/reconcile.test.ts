@@ -120,7 +120,7 @@ describe('reconciliation over the real views, lake and report store', () => {
   it('once the speed view holds what the batch view holds, the hour reconciles to match', async () => {
     const hour = START;
     const cells = cellsOf(f.all).filter((c) => c.minute >= hour && c.minute < hour + HOUR);
-    await views.speed.upsertMinuteCounts(cells, true);
+    await views.speed.upsertMinuteCounts(cells);
     const report = await reconcileHour(deps, hour + 17 * MINUTE);
     expect(report).toMatchObject({
       id: '2026-03-11T08',

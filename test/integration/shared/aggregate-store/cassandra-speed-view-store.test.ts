@@ -57,8 +57,12 @@ describe('CassandraSpeedViewStore', () => {
       minute: T0 + i * MINUTE_MS,
       count,
     });
-    // Minutes 0 and 1 closed by both partitions (per-ad rows, then markers); 2 and 3 still open.
-    await store.upsertCells({ open: [cell(2, 7), cell(3, 1)], closed: [cell(0, 5), cell(1, 6)] });
+    // Every cell changed (slice rows); minutes 0 and 1 closed by both partitions (per-ad rows, then
+    // markers); 2 and 3 still open.
+    await store.upsertCells({
+      changed: [cell(0, 5), cell(1, 6), cell(2, 7), cell(3, 1)],
+      closed: [cell(0, 5), cell(1, 6)],
+    });
     await store.markMinutesClosed([
       { partition: 0, minute: T0 + MINUTE_MS, watermarkMs: T0 + 2 * MINUTE_MS + 10 },
       { partition: 1, minute: T0 + MINUTE_MS, watermarkMs: T0 + 2 * MINUTE_MS + 20 },
@@ -75,7 +79,7 @@ describe('CassandraSpeedViewStore', () => {
     expect((await store.sliceMinute('all', T0 + 2 * MINUTE_MS)).map((a) => a.count)).toEqual([7]);
     // Partition 0 passes minute 2 and closes it: its per-ad row goes first, then the marker. Until
     // partition 1 passes it too, the minute is still read from the slice rows.
-    await store.upsertCells({ open: [], closed: [cell(2, 8)] });
+    await store.upsertCells({ changed: [cell(2, 8)], closed: [cell(2, 8)] });
     await store.markMinutesClosed([
       { partition: 0, minute: T0 + 2 * MINUTE_MS, watermarkMs: T0 + 3 * MINUTE_MS },
     ]);
@@ -95,7 +99,7 @@ describe('CassandraSpeedViewStore', () => {
       minute: T0,
       count: (i % 7) + 1,
     }));
-    await store.upsertMinuteCounts(cells, true);
+    await store.upsertMinuteCounts(cells);
     const back = await store.sliceMinute('country=KR', T0);
     expect(back).toHaveLength(6000);
     const total = back.reduce((s, a) => s + a.count, 0);

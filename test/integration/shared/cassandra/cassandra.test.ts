@@ -41,9 +41,12 @@ describe('Cassandra migrations', () => {
         'SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?',
         [ks.keyspace],
       );
+      // Replaced by speed_ad_minute_counts (migration 014).
+      expect(tables.rows.map((r) => r.get('table_name'))).not.toContain('speed_minute_counts');
       expect(tables.rows.map((r) => r.get('table_name'))).toEqual(
         expect.arrayContaining([
-          'speed_minute_counts',
+          'speed_ad_minute_counts',
+          'speed_minute_slices',
           'batch_hours',
           'batch_watermark',
           'schema_migrations',
@@ -102,26 +105,27 @@ describe('Cassandra speed view', () => {
   afterAll(async () => drop?.());
 
   it(
-    'writes a speed_minute_counts row and reads it back; a rewrite replaces the count',
+    'writes a speed_ad_minute_counts row and reads it back; a rewrite replaces the count',
     async () => {
       const ks = await createTestKeyspace({ config, prefix: 'speedrow' });
       drop = ks.drop;
       const minute = new Date(Date.UTC(2026, 0, 2, 3, 4));
       const hour = new Date(Date.UTC(2026, 0, 2, 3));
       const upsert =
-        'INSERT INTO speed_minute_counts (ad_id, slice, hour, minute, count, final, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)';
-      await ks.client.execute(upsert, ['ad-1', 'country=US', hour, minute, 41, false, new Date()]);
-      await ks.client.execute(upsert, ['ad-1', 'country=US', hour, minute, 42, true, new Date()]);
+        'INSERT INTO speed_ad_minute_counts (slice, hour, bucket, ad_id, minute, count) VALUES (?, ?, ?, ?, ?, ?)';
+      const params = (count: number) => ['country=US', hour, 7, 'ad-1', minute, count];
+      await ks.client.execute(upsert, params(41), { prepare: true });
+      await ks.client.execute(upsert, params(42), { prepare: true });
 
       const result = await ks.client.execute(
-        'SELECT minute, count, final FROM speed_minute_counts WHERE ad_id = ? AND slice = ? AND hour = ?',
-        ['ad-1', 'country=US', hour],
+        'SELECT minute, count FROM speed_ad_minute_counts WHERE slice = ? AND hour = ? AND bucket = ? AND ad_id = ?',
+        ['country=US', hour, 7, 'ad-1'],
+        { prepare: true },
       );
       expect(result.rowLength).toBe(1);
       const row = result.first();
       expect((row.get('minute') as Date).getTime()).toBe(minute.getTime());
       expect(Number(row.get('count'))).toBe(42);
-      expect(row.get('final')).toBe(true);
     },
     SLOW,
   );

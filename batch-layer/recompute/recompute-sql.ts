@@ -113,15 +113,30 @@ WHERE click_timestamp >= make_timestamp(${hour * 1000}::BIGINT)
 }
 
 /**
- * The subset `top-n-floors.ts` ranks first: every ad in the top `n` of some minute of its slice,
- * from `fromMinute` on (which of several tied ads is taken does not matter: any subset gives
- * valid floors).
+ * The candidate ads of `top-n-candidates.ts`: per (slice, minute) from `fromMinute` on, the ads of
+ * the `k` largest cells (which of several tied ads are taken does not matter) and c_K, the k-th
+ * largest count when at least `k` ads have a cell in that minute, else 0. `max(clicks, k)` holds
+ * the same k largest counts whichever tied ads `arg_max` took, so its minimum is c_K.
  */
-export function subsetSql(fromMinute: number, n: number): string {
-  return `CREATE OR REPLACE TEMP TABLE candidates AS
-SELECT DISTINCT slice, unnest(top) AS ad_id FROM (
-  SELECT slice, arg_max(ad_id, clicks, ${n}) AS top FROM cells WHERE minute >= ${fromMinute} GROUP BY slice, minute)`;
+export function minuteTopsSql(fromMinute: number, k: number): string {
+  return `CREATE OR REPLACE TEMP TABLE minute_tops AS
+SELECT slice, minute, arg_max(ad_id, clicks, ${k}) AS top,
+       CASE WHEN count(*) >= ${k} THEN list_min(max(clicks, ${k})) ELSE 0 END AS kth
+FROM cells WHERE minute >= ${fromMinute} GROUP BY slice, minute;
+CREATE OR REPLACE TEMP TABLE candidates AS SELECT DISTINCT slice, unnest(top) AS ad_id FROM minute_tops`;
 }
+
+/** c_K per (slice, minute) where it is not 0. */
+export const minuteKthQuery =
+  'SELECT slice, minute::DOUBLE AS minute, kth::DOUBLE AS kth FROM minute_tops WHERE kth > 0';
+
+/** Where the engine appends the minutes of unsettled windows (`unsettledMinutes`). */
+export const createUnsettledSql = 'CREATE OR REPLACE TEMP TABLE unsettled (slice VARCHAR, minute BIGINT)';
+
+/** Adds to the candidates every ad with a cell in an unsettled minute of its slice. */
+export const addUnsettledCandidatesSql = `INSERT INTO candidates
+SELECT slice, ad_id FROM cells SEMI JOIN unsettled USING (slice, minute)
+EXCEPT SELECT slice, ad_id FROM candidates`;
 
 /** Slices of the candidates, sorted. */
 export const candidateSlicesQuery = 'SELECT DISTINCT slice FROM candidates ORDER BY slice';
@@ -133,24 +148,6 @@ export const candidateSlicesQuery = 'SELECT DISTINCT slice FROM candidates ORDER
 export const rankAdsSql = `CREATE OR REPLACE TEMP TABLE ads AS
 SELECT ad_id, (row_number() OVER (ORDER BY ad_id) - 1)::INTEGER AS ad
 FROM (SELECT DISTINCT ad_id FROM candidates)`;
-
-/** Where the engine appends F_M(t) per (slice, minute), one column per window length. */
-export function createFloorsSql(windowsMinutes: readonly number[]): string {
-  const columns = windowsMinutes.map((_, i) => `, f${i} DOUBLE`).join('');
-  return `CREATE OR REPLACE TEMP TABLE floors (slice VARCHAR, minute BIGINT${columns})`;
-}
-
-/**
- * The (slice, ad) pairs that may reach a top list: for some window length M, min(total, M × peak)
- * at least the lowest floor F_M of the minutes the ad has cells in (rule and proof in
- * `top-n-floors.ts`). The join with `floors` also limits the cells to the minutes windows reach.
- */
-export function prunedCandidatesSql(windowsMinutes: readonly number[]): string {
-  const keep = windowsMinutes.map((m, i) => `least(sum(clicks), ${m} * max(clicks)) >= min(f${i})`);
-  return `CREATE OR REPLACE TEMP TABLE candidates AS
-SELECT slice, ad_id FROM cells JOIN floors USING (slice, minute)
-GROUP BY slice, ad_id HAVING ${keep.length === 0 ? 'false' : keep.join(' OR ')}`;
-}
 
 /** The ad ids in rank order. */
 export const adIdsQuery = 'SELECT ad_id FROM ads ORDER BY ad';
@@ -203,5 +200,5 @@ TO ${sqlString(file)} (FORMAT PARQUET, COMPRESSION ZSTD)`;
 }
 
 /** Frees the ranking's tables, keeping `cells` for the batch view writer. */
-export const dropRankingTablesSql =
-  'DROP TABLE IF EXISTS ads; DROP TABLE IF EXISTS tops; DROP TABLE IF EXISTS candidates; DROP TABLE IF EXISTS floors';
+export const dropRankingTablesSql = `DROP TABLE IF EXISTS ads; DROP TABLE IF EXISTS tops; DROP TABLE IF EXISTS candidates;
+DROP TABLE IF EXISTS minute_tops; DROP TABLE IF EXISTS unsettled`;

@@ -97,14 +97,16 @@ export class PartitionStates {
   }
 
   /** Per-ad counts of one slice and minute, from every partition that retains the minute. */
-  readonly counts: MinuteCountsSource = (slice, minute) => {
+  readonly counts: MinuteCountsSource = (slice, minute) => this.#parts(slice, minute);
+
+  #parts(slice: string, minute: number): Array<ReadonlyMap<string, number>> {
     const parts: Array<ReadonlyMap<string, number>> = [];
     for (const state of this.#states.values()) {
       const ads = state.minute(minute)?.counts.get(slice);
       if (ads !== undefined) parts.push(ads);
     }
     return parts;
-  };
+  }
 
   /**
    * Advances idle watermarks, closes minutes, and returns everything to write since the last call.
@@ -168,14 +170,15 @@ export class PartitionStates {
     const cells: MinuteCount[] = [];
     for (const [minute, slices] of changedKeys) {
       for (const [slice, ads] of slices) {
-        for (const adId of ads) cells.push({ adId, slice, minute, count: this.#sum(slice, minute, adId) });
+        const parts = this.#parts(slice, minute);
+        for (const adId of ads) cells.push({ adId, slice, minute, count: sumOf(parts, adId) });
       }
     }
     const closedCells: MinuteCount[] = [];
     for (const [state, minute] of closedMinutes) {
       for (const [slice, ads] of state.minute(minute)?.counts ?? []) {
-        for (const adId of ads.keys())
-          closedCells.push({ adId, slice, minute, count: this.#sum(slice, minute, adId) });
+        const parts = this.#parts(slice, minute);
+        for (const adId of ads.keys()) closedCells.push({ adId, slice, minute, count: sumOf(parts, adId) });
       }
     }
     closed.sort((a, b) => a.minute - b.minute || a.partition - b.partition);
@@ -238,10 +241,12 @@ export class PartitionStates {
     }
     return out;
   }
+}
 
-  #sum(slice: string, minute: number, adId: string): number {
-    let total = 0;
-    for (const part of this.counts(slice, minute)) total += part.get(adId) ?? 0;
-    return total;
-  }
+/** An ad's clicks summed over the partitions' counts of one slice and minute. */
+function sumOf(parts: ReadonlyArray<ReadonlyMap<string, number>>, adId: string): number {
+  if (parts.length === 1) return parts[0]!.get(adId) ?? 0;
+  let total = 0;
+  for (const part of parts) total += part.get(adId) ?? 0;
+  return total;
 }

@@ -102,7 +102,8 @@ function checkString(
 ): string | { ok: false; rejection: ClickRejection } {
   const value = raw[field];
   if (typeof value !== 'string') return reject(field, `${field} must be a string, got ${describe(value)}`);
-  const length = codePoints(value);
+  // A string of at most `max` UTF-16 units has at most `max` code points: count only longer ones.
+  const length = value.length <= max ? value.length : codePoints(value);
   if (length < 1 || length > max) return reject(field, `${field} must be 1-${max} characters, got ${length}`);
   if (CONTROL.test(value)) return reject(field, `${field} must not contain control characters`);
   if (value.trim() !== value || value.trim() === '')

@@ -143,15 +143,12 @@ async function appendTops(connection: DuckDBConnection, topLists: readonly TopLi
   await connection.run(createTopsSql);
   const appender = await connection.createAppender('tops');
   for (const list of topLists) {
-    for (const [i, entry] of list.ads.entries()) {
-      appender.appendInteger(list.windowMinutes);
-      appender.appendVarchar(list.slice);
-      appender.appendDouble(list.endMinute);
-      appender.appendInteger(i + 1);
-      appender.appendVarchar(entry.adId);
-      appender.appendDouble(entry.count);
-      appender.endRow();
-    }
+    appender.appendInteger(list.windowMinutes);
+    appender.appendVarchar(list.slice);
+    appender.appendDouble(list.endMinute);
+    appender.appendVarchar(JSON.stringify(list.ads.map((e) => e.adId)));
+    appender.appendVarchar(JSON.stringify(list.ads.map((e) => e.count)));
+    appender.endRow();
   }
   appender.closeSync();
 }

@@ -176,11 +176,12 @@ WHERE minute >= ${hour} AND minute < ${hour + HOUR_MS}`;
 }
 
 /**
- * Where the engine appends the ranked lists, for `agg/top`. Numbers go in as DOUBLE/INTEGER
- * (exact for epoch ms and counts) because appending BigInts from Node costs more than the export.
+ * Where the engine appends the ranked lists, for `agg/top`: one row per list, its ad ids and
+ * counts as JSON arrays. Appending 200k entries one value at a time cost more than the export;
+ * a JSON array is exact for any string, whatever the ad ids contain.
  */
 export const createTopsSql =
-  'CREATE OR REPLACE TABLE tops (window_minutes INTEGER, slice VARCHAR, end_minute DOUBLE, rank INTEGER, ad_id VARCHAR, clicks DOUBLE)';
+  'CREATE OR REPLACE TABLE tops (window_minutes INTEGER, slice VARCHAR, end_minute DOUBLE, ad_ids VARCHAR, counts VARCHAR)';
 
 /**
  * `agg/minute` of the hour. Rows are not sorted: sorting a million cells cost more than the rest
@@ -192,10 +193,14 @@ WHERE minute >= ${hour} AND minute < ${hour + HOUR_MS})
 TO ${sqlString(file)} (FORMAT PARQUET, COMPRESSION ZSTD)`;
 }
 
+/**
+ * `agg/top`, one row per entry. No ORDER BY: the lists are appended sorted by window, end minute
+ * and slice, and DuckDB keeps insertion order (its default `preserve_insertion_order`).
+ */
 export function copyAggTopSql(file: string): string {
   return `COPY (SELECT window_minutes, slice, make_timestamp(end_minute::BIGINT * 1000) AS end_minute,
-       rank::BIGINT AS rank, ad_id, clicks::BIGINT AS clicks
-FROM tops ORDER BY window_minutes, end_minute, slice, rank)
+       unnest(range(1, len(a) + 1)) AS rank, unnest(a) AS ad_id, unnest(c) AS clicks
+FROM (SELECT *, from_json(ad_ids, '["VARCHAR"]') AS a, from_json(counts, '["BIGINT"]') AS c FROM tops))
 TO ${sqlString(file)} (FORMAT PARQUET, COMPRESSION ZSTD)`;
 }
 

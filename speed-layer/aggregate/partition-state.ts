@@ -1,6 +1,7 @@
 import { slicesOf } from '../../shared/aggregation/definition.ts';
 import { MINUTE_MS, minuteOf } from '../../shared/aggregation/time.ts';
 import type { ClickEvent } from '../../shared/click-event/types.ts';
+import { ClickIdSet } from './click-id-set.ts';
 import type {
   AddOutcome,
   AggregateOptions,
@@ -64,11 +65,10 @@ export class PartitionState {
       if (outcome === 'late') this.#rememberLate(event.clickId);
     } else {
       const open = state ?? this.#openMinute(minute);
-      const ids = open.ids ?? new Set<string>();
+      const ids = open.ids ?? new ClickIdSet();
       open.ids = ids;
-      if (ids.has(event.clickId)) outcome = 'duplicate';
+      if (!ids.add(event.clickId)) outcome = 'duplicate';
       else {
-        ids.add(event.clickId);
         this.#count(minute, open.counts, event);
         outcome = 'counted';
       }
@@ -145,7 +145,7 @@ export class PartitionState {
         const s = this.#minutes.get(minute)!;
         const counts: Record<string, Array<[string, number]>> = {};
         for (const [slice, ads] of s.counts) counts[slice] = [...ads];
-        return { minute, closed: s.closed, ids: s.ids === undefined ? null : [...s.ids], counts };
+        return { minute, closed: s.closed, idHashes: s.ids === undefined ? null : s.ids.toBase64(), counts };
       }),
     };
   }
@@ -163,14 +163,14 @@ export class PartitionState {
       state.#minutes.set(m.minute, {
         counts,
         closed: m.closed,
-        ids: m.ids === null ? undefined : new Set(m.ids),
+        ids: restoreIds(m),
       });
     }
     return state;
   }
 
   #openMinute(minute: number): MinuteState {
-    const state: MinuteState = { counts: new Map(), ids: new Set(), closed: false };
+    const state: MinuteState = { counts: new Map(), ids: new ClickIdSet(), closed: false };
     this.#minutes.set(minute, state);
     return state;
   }
@@ -206,4 +206,11 @@ export class PartitionState {
       if (oldest !== undefined) this.#lateIds.delete(oldest);
     }
   }
+}
+
+/** A minute's click ids from a snapshot: hashes (format 2) or the ids themselves (format 1). */
+function restoreIds(m: PartitionSnapshot['minutes'][number]): ClickIdSet | undefined {
+  if (typeof m.idHashes === 'string') return ClickIdSet.fromBase64(m.idHashes);
+  if (Array.isArray(m.ids)) return ClickIdSet.of(m.ids);
+  return undefined;
 }

@@ -3,12 +3,14 @@ import { gunzipSync, gzip, gzipSync } from 'node:zlib';
 import { AdclickError, ErrorCodes } from '../../shared/errors/errors.ts';
 import type { PartitionSnapshot } from './state-types.ts';
 
-const FORMAT = 1;
+/** 2: click ids as hashes (`idHashes`); 1 (still read): click ids as strings (`ids`). */
+const FORMAT = 2;
+const READABLE_FORMATS = new Set([1, 2]);
 
 /**
  * Encodes a partition snapshot as gzip-compressed JSON with a format number. JSON keeps the blob
  * readable with any tool when a restart has to be debugged; gzip shrinks the repetitive ad ids
- * and click ids several times over.
+ * several times over (click ids are stored as their hashes, base64: see `ClickIdSet`).
  */
 export function encodeSnapshot(snapshot: PartitionSnapshot): Buffer {
   return gzipSync(Buffer.from(JSON.stringify({ format: FORMAT, ...snapshot }), 'utf8'), { level: 1 });
@@ -37,7 +39,7 @@ export function decodeSnapshot(blob: Uint8Array): PartitionSnapshot {
   }
   const v = value as Partial<PartitionSnapshot> & { format?: number };
   if (
-    v.format !== FORMAT ||
+    !READABLE_FORMATS.has(v.format as number) ||
     typeof v.partition !== 'number' ||
     typeof v.nextOffset !== 'string' ||
     !/^\d+$/.test(v.nextOffset) ||

@@ -1,4 +1,5 @@
 import type { AggregationDefinition } from '../../shared/aggregation/definition.ts';
+import type { ClickIdSet } from './click-id-set.ts';
 
 /** What happened to one valid click fed to a partition's state. */
 export type AddOutcome = 'counted' | 'duplicate' | 'late';
@@ -28,7 +29,7 @@ export interface MinuteState {
    * Click ids seen in this minute; dropped some time after the minute closed (kept a little
    * longer than needed for counting, only to tell late duplicates from late clicks in metrics).
    */
-  ids: Set<string> | undefined;
+  ids: ClickIdSet | undefined;
   /** The watermark has passed the minute's end: its counts are final. */
   closed: boolean;
 }
@@ -53,7 +54,10 @@ export interface PartitionSnapshot {
   minutes: Array<{
     minute: number;
     closed: boolean;
-    ids: string[] | null;
+    /** Click ids as written by format 1 snapshots; newer ones store `idHashes`. */
+    ids?: string[] | null;
+    /** The minute's `ClickIdSet` (`toBase64`), null once the ids are dropped. */
+    idHashes?: string | null;
     /** slice → [adId, count][] */
     counts: Record<string, Array<[string, number]>>;
   }>;

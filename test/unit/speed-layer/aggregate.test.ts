@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { AggregationDefinition } from '../../../shared/aggregation/definition.ts';
 import { MINUTE_MS } from '../../../shared/aggregation/time.ts';
@@ -151,6 +152,34 @@ describe('speed aggregate + reduce', () => {
     expect(state.drainChanges().closed).toEqual([START]);
     expect(state.add({ ...event, clickId: 'c2' }, T0 + 80_000)).toBe('late');
     expect(state.add({ ...event, clickId: 'c2' }, T0 + 80_000)).toBe('duplicate');
+  });
+
+  it('restores a snapshot of the first format, whose click ids are strings, with the same dedup', () => {
+    const v1 = {
+      format: 1,
+      partition: 3,
+      nextOffset: '42',
+      maxEventMs: START + 5_000,
+      watermarkMs: START + 5_000 - LATENESS,
+      lateIds: [],
+      minutes: [{ minute: START, closed: false, ids: ['c1', 'c2'], counts: { all: [['a', 2]] } }],
+    };
+    const state = PartitionState.restore(decodeSnapshot(gzipSync(JSON.stringify(v1))), options, T0);
+    const event = {
+      clickId: 'c1',
+      adId: 'a',
+      timestampMs: START + 6_000,
+      userId: 'u',
+      ip: '1.1.1.1',
+      country: 'US',
+    };
+    expect(state.add(event, T0)).toBe('duplicate');
+    expect(state.add({ ...event, clickId: 'c3' }, T0)).toBe('counted');
+    expect(state.minute(START)?.counts.get('all')?.get('a')).toBe(3);
+    // Written again in the current format, the ids survive as hashes.
+    const again = PartitionState.restore(decodeSnapshot(encodeSnapshot(state.snapshot())), options, T0);
+    expect(again.add({ ...event, clickId: 'c2' }, T0)).toBe('duplicate');
+    expect(again.add({ ...event, clickId: 'c4' }, T0)).toBe('counted');
   });
 
   it('rejects a snapshot blob it did not write', () => {

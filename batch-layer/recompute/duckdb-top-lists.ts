@@ -9,8 +9,8 @@ import {
   candidateCellsQuery,
   candidateSlicesQuery,
   createUnsettledSql,
-  minuteKthQuery,
   minuteTopsSql,
+  outsiderBoundQuery,
   rankAdsSql,
 } from './recompute-sql.ts';
 import { slidingTopLists, type WindowCells } from './sliding-top-n.ts';
@@ -24,8 +24,8 @@ export interface RankedTopLists {
 
 /**
  * Ranks the top lists of `hour` from the engine's `cells` table: only the ads in the top
- * `perMinute` of some minute are read and ranked, plus — rarely — the ads of windows that this
- * set cannot settle (`top-n-candidates.ts` has the rule and its proof). Cells come back as
+ * `perMinute` of some minute (ties at the N-th count included where they reach that far) are read
+ * and ranked, plus — rarely — the ads of windows that this set cannot settle (`top-n-candidates.ts` has the rule and its proof). Cells come back as
  * numbers; strings stay in DuckDB.
  */
 export async function rankTopLists(
@@ -37,24 +37,24 @@ export async function rankTopLists(
 ): Promise<RankedTopLists> {
   if (definition.topN <= 0 || definition.windowsMinutes.length === 0) return { topLists: [], rankedCells: 0 };
   const { from, span } = rankingSpan(hour, definition);
-  await connection.run(minuteTopsSql(from, Math.max(perMinute, definition.topN)));
+  await connection.run(minuteTopsSql(from, Math.max(perMinute, definition.topN), definition.topN));
   const slices = (await connection.runAndReadAll(candidateSlicesQuery)).getColumnsJS()[0] as
     | string[]
     | undefined;
   if (slices === undefined || slices.length === 0) return { topLists: [], rankedCells: 0 };
-  const kth = new Map<string, Float64Array>(slices.map((s) => [s, new Float64Array(span)]));
-  for (const [slice, minute, count] of (await connection.runAndReadAll(minuteKthQuery)).getRows() as [
+  const bounds = new Map<string, Float64Array>(slices.map((s) => [s, new Float64Array(span)]));
+  for (const [slice, minute, bound] of (await connection.runAndReadAll(outsiderBoundQuery)).getRows() as [
     string,
     number,
     number,
   ][])
-    kth.get(slice)![(minute - from) / MINUTE_MS] = count;
+    bounds.get(slice)![(minute - from) / MINUTE_MS] = bound;
   stage('candidate ads (top of each minute)');
   let cells = await readRankedCells(connection, from, slices);
   stage('candidate cells into Node');
   let topLists = slidingTopLists(cells, hour, definition);
   stage('top-N lists');
-  const unsettled = unsettledMinutes(topLists, kth, slices, hour, definition);
+  const unsettled = unsettledMinutes(topLists, bounds, slices, hour, definition);
   if (unsettled.size > 0) {
     await connection.run(createUnsettledSql);
     const appender = await connection.createAppender('unsettled');

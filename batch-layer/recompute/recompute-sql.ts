@@ -114,21 +114,31 @@ WHERE click_timestamp >= make_timestamp(${hour * 1000}::BIGINT)
 
 /**
  * The candidate ads of `top-n-candidates.ts`: per (slice, minute) from `fromMinute` on, the ads of
- * the `k` largest cells (which of several tied ads are taken does not matter) and c_K, the k-th
- * largest count when at least `k` ads have a cell in that minute, else 0. `max(clicks, k)` holds
- * the same k largest counts whichever tied ads `arg_max` took, so its minimum is c_K.
+ * the `k` largest cells (which of several tied ads are taken does not matter) and, where the k-th
+ * and the n-th largest counts are equal, every ad with that count. `max(clicks, k)` holds the k
+ * largest counts whichever tied ads `arg_max` took, so its minimum is the k-th count.
  */
-export function minuteTopsSql(fromMinute: number, k: number): string {
+export function minuteTopsSql(fromMinute: number, k: number, n: number): string {
   return `CREATE OR REPLACE TEMP TABLE minute_tops AS
 SELECT slice, minute, arg_max(ad_id, clicks, ${k}) AS top,
-       CASE WHEN count(*) >= ${k} THEN list_min(max(clicks, ${k})) ELSE 0 END AS kth
+       CASE WHEN count(*) >= ${k} THEN list_min(max(clicks, ${k})) ELSE 0 END AS kth,
+       CASE WHEN count(*) >= ${k} THEN list_min(max(clicks, ${n})) ELSE 0 END AS nth
 FROM cells WHERE minute >= ${fromMinute} GROUP BY slice, minute;
-CREATE OR REPLACE TEMP TABLE candidates AS SELECT DISTINCT slice, unnest(top) AS ad_id FROM minute_tops`;
+CREATE OR REPLACE TEMP TABLE candidates AS
+SELECT DISTINCT slice, unnest(top) AS ad_id FROM minute_tops
+UNION
+SELECT slice, ad_id FROM cells
+JOIN (SELECT slice, minute, nth FROM minute_tops WHERE kth = nth AND kth > 0) USING (slice, minute)
+WHERE clicks >= nth`;
 }
 
-/** c_K per (slice, minute) where it is not 0. */
-export const minuteKthQuery =
-  'SELECT slice, minute::DOUBLE AS minute, kth::DOUBLE AS kth FROM minute_tops WHERE kth > 0';
+/**
+ * Per (slice, minute), the most clicks an ad outside the candidates can have there, where not 0:
+ * the k-th count, or one less where the ties at the n-th count were all taken.
+ */
+export const outsiderBoundQuery = `SELECT slice, minute::DOUBLE AS minute, bound::DOUBLE AS bound FROM (
+  SELECT slice, minute, CASE WHEN kth = nth THEN kth - 1 ELSE kth END AS bound FROM minute_tops)
+WHERE bound > 0`;
 
 /** Where the engine appends the minutes of unsettled windows (`unsettledMinutes`). */
 export const createUnsettledSql = 'CREATE OR REPLACE TEMP TABLE unsettled (slice VARCHAR, minute BIGINT)';

@@ -7,11 +7,14 @@ import { firstWindowMinute } from './sliding-top-n.ts';
  * Which ads the recompute must rank so that every top list of the hour is exact, without a pass
  * over every (slice, ad) pair.
  *
- * Candidates S: per slice, the ads in the top K of some minute's cells (K ≥ N, ties cut anywhere).
- * Let c_K(t) be the K-th largest count of minute t when at least K ads have a cell there, else 0.
- * An ad outside S has at most c_K(t) clicks in every minute t: either it has a cell there and was
- * not among the K largest, or fewer than K ads have cells and all of them are in S. Over a window
- * W its sum is therefore at most C(W) = Σ_{t ∈ W} c_K(t).
+ * Candidates S: per slice and minute t, the ads of the K largest cells (K ≥ N, ties cut anywhere)
+ * and, where the K-th count equals the N-th (near-equal counts, where the cut would leave outsiders
+ * level with the listed), every ad with that count. Let b(t) be 0 when fewer than K ads have a
+ * cell in t (all of them are in S), else the K-th count minus one where its ties were all taken,
+ * else the K-th count. An ad outside S has at most b(t) clicks in minute t: no cell in the first
+ * case; fewer clicks than every tied ad of S in the second (counts are integers); no more than the
+ * K-th count in the third, not being among the K largest. Over a window W its sum is therefore at
+ * most C(W) = Σ_{t ∈ W} b(t).
  *
  * Rank S exactly (every cell of its pairs) and let s(W) be the N-th count of W's list over S (0
  * when that list is shorter than N). W is settled when C(W) < s(W) — N ads of S beat every ad
@@ -26,12 +29,12 @@ import { firstWindowMinute } from './sliding-top-n.ts';
  * Returns, per slice with an unsettled window, the start (epoch ms) of every minute such a window
  * covers; an empty map means the lists over S are final.
  *
- * @param kth per slice, c_K(t) for the minutes of `rankingSpan` (index 0 is its first minute);
+ * @param bounds per slice, b(t) for the minutes of `rankingSpan` (index 0 is its first minute);
  *   a slice missing from the map has no cells in the span.
  */
 export function unsettledMinutes(
   lists: readonly TopList[],
-  kth: ReadonlyMap<string, Float64Array>,
+  bounds: ReadonlyMap<string, Float64Array>,
   slices: readonly string[],
   hour: number,
   definition: AggregationDefinition,
@@ -43,7 +46,7 @@ export function unsettledMinutes(
     if (l.ads.length >= n) nth.set(`${l.windowMinutes}|${l.slice}|${l.endMinute}`, l.ads[n - 1]!.count);
   const out = new Map<string, number[]>();
   for (const slice of slices) {
-    const counts = kth.get(slice);
+    const counts = bounds.get(slice);
     if (counts === undefined) continue;
     // Prefix sums turn each C(W) into one subtraction (counts are integers: sums stay exact).
     const prefix = new Float64Array(span + 1);

@@ -1,25 +1,18 @@
 import { type Client, types } from 'cassandra-driver';
-import { DAY_MS, dayOf, HOUR_MS, hourOf, MINUTE_MS } from '../aggregation/time.ts';
+import { DAY_MS, dayOf, HOUR_MS, hourOf } from '../aggregation/time.ts';
 import type { AdCount } from '../aggregation/top-n.ts';
-import { mapLimit } from '../async/map-limit.ts';
 import { connectCassandraClient } from '../cassandra/client.ts';
 import { translateCassandraError } from '../cassandra/errors.ts';
 import { cassandraOptionsFrom } from '../cassandra/options.ts';
-import { writeConcurrently } from '../cassandra/write-concurrently.ts';
 import type { AdclickConfig } from '../config/types.ts';
 import { AdclickError, ErrorCodes, requireWholeNumber } from '../errors/errors.ts';
 import type { Logger } from '../logger/logger.ts';
+import { topHourOf, writeBatchHourVersion } from './batch-hour-writer.ts';
 import { purgeSupersededBatchVersions } from './batch-version-purge.ts';
 import { batchMinuteCells, readMinuteCells, topListOfRow } from './read-minute-cells.ts';
 import type { BatchViewStore, HourCells, MinuteCount, PublishedHour, TopList } from './types.ts';
 
 const Q = {
-  writeCell:
-    'INSERT INTO batch_minute_counts (ad_id, slice, hour, version, minute, count) VALUES (?, ?, ?, ?, ?, ?)',
-  writeSliceCell:
-    'INSERT INTO batch_slice_minute_counts (slice, minute, version, ad_id, count) VALUES (?, ?, ?, ?, ?)',
-  writeTop:
-    'INSERT INTO batch_top_ads (window_minutes, slice, hour, version, end_minute, ad_ids, counts) VALUES (?, ?, ?, ?, ?, ?, ?)',
   publish: 'INSERT INTO batch_hours (day, hour, version, clicks, computed_at) VALUES (?, ?, ?, ?, ?)',
   hours:
     'SELECT hour, version, clicks, computed_at FROM batch_hours WHERE day = ? AND hour >= ? AND hour < ?',
@@ -29,21 +22,10 @@ const Q = {
     'SELECT ad_id, count FROM batch_slice_minute_counts WHERE slice = ? AND minute = ? AND version = ?',
   readTop:
     'SELECT ad_ids, counts FROM batch_top_ads WHERE window_minutes = ? AND slice = ? AND hour = ? AND version = ? AND end_minute = ?',
-  recordVersion:
-    'INSERT INTO batch_hour_versions (hour, version, slices, windows, written_at) VALUES (?, ?, ?, ?, ?)',
   markPublished: 'UPDATE batch_hour_versions SET published_at = ? WHERE hour = ? AND version = ?',
   watermark: "SELECT until FROM batch_watermark WHERE id = 'global'",
   setWatermark: "INSERT INTO batch_watermark (id, until, updated_at) VALUES ('global', ?, ?)",
 } as const;
-
-/** Rows per unlogged batch: well under Cassandra's 5 KB batch-size warning for these small rows. */
-const BATCH_ROWS = 40;
-/** Cells per batch read from a lazy `HourCells` (bounds the statement parameters held at once). */
-const CELL_BATCH = 200_000;
-/** Batches in flight at once. */
-const BATCH_CONCURRENCY = 16;
-/** Single-row statements in flight at once (beside the batches). */
-const SINGLE_CONCURRENCY = 64;
 
 export interface CassandraBatchViewStoreOptions {
   /**
@@ -116,99 +98,7 @@ export class CassandraBatchViewStore implements BatchViewStore {
     topLists: readonly TopList[],
   ): Promise<void> {
     assertHour(hour);
-    const v = types.Long.fromNumber(version);
-    const hourDate = new Date(hour);
-    const batched = isHourCells(cells) ? cells : undefined;
-    const topParams = topLists.map((l) => [
-      l.windowMinutes,
-      l.slice,
-      new Date(topHourOf(l.endMinute)),
-      v,
-      new Date(l.endMinute),
-      l.ads.map((a) => a.adId),
-      l.ads.map((a) => types.Long.fromNumber(a.count)),
-    ]);
-    // The record comes first, so even a write that dies half-way can be found and deleted later.
-    const cellSlices = batched?.slices ?? (cells as readonly MinuteCount[]).map((c) => c.slice);
-    const slices = new Set([...cellSlices, ...topLists.map((l) => l.slice)]);
-    const windows = new Set(topLists.map((l) => l.windowMinutes));
-    try {
-      await this.#started().execute(Q.recordVersion, [hourDate, v, [...slices], [...windows], new Date()], {
-        prepare: true,
-      });
-    } catch (error) {
-      throw translateCassandraError(error, { operation: 'record of a batch hour version' });
-    }
-    // Large hours arrive in batches, so only one batch's statement parameters exist at a time.
-    const batches = batched?.batches(CELL_BATCH) ?? [cells as readonly MinuteCount[]];
-    for await (const batch of batches) {
-      const cellParams: unknown[][] = [];
-      const sliceParams: unknown[][] = [];
-      for (const c of batch) {
-        if (hourOf(c.minute) !== hour)
-          throw new AdclickError(ErrorCodes.INTERNAL, `cell minute ${c.minute} is outside hour ${hour}`);
-        const minute = new Date(c.minute);
-        const count = types.Long.fromNumber(c.count);
-        cellParams.push([c.adId, c.slice, hourDate, v, minute, count]);
-        sliceParams.push([c.slice, minute, v, c.adId, count]);
-      }
-      // Slice rows first: few, large partitions, where batching pays most.
-      await this.#writePartitionBatches(
-        Q.writeSliceCell,
-        sliceParams,
-        3,
-        'write of batch slice minute counts',
-      );
-      await this.#writePartitionBatches(Q.writeCell, cellParams, 3, 'write of batch minute counts');
-    }
-    await this.#writePartitionBatches(Q.writeTop, topParams, 4, 'write of batch top lists');
-  }
-
-  /**
-   * Writes rows grouped by partition key (the first `keyColumns` values of each row), as unlogged
-   * batches of one partition each — one mutation per batch for the replica, so no coordinator
-   * fan-out — several in flight at once. Partitions with a single row go as plain statements.
-   * Rows of one table and hour are absolute values, so a retried batch converges.
-   */
-  async #writePartitionBatches(
-    query: string,
-    rows: readonly unknown[][],
-    keyColumns: number,
-    operation: string,
-  ): Promise<void> {
-    if (rows.length === 0) return;
-    const client = this.#started();
-    const partitions = new Map<string, unknown[][]>();
-    for (const row of rows) {
-      const key = row
-        .slice(0, keyColumns)
-        .map((v) => (v instanceof Date ? v.getTime() : String(v)))
-        .join('\u0000');
-      const rowsOfKey = partitions.get(key);
-      if (rowsOfKey === undefined) partitions.set(key, [row]);
-      else rowsOfKey.push(row);
-    }
-    const singles: unknown[][] = [];
-    const batches: unknown[][][] = [];
-    for (const rowsOfKey of partitions.values()) {
-      if (rowsOfKey.length === 1) singles.push(rowsOfKey[0]!);
-      else
-        for (let i = 0; i < rowsOfKey.length; i += BATCH_ROWS)
-          batches.push(rowsOfKey.slice(i, i + BATCH_ROWS));
-    }
-    try {
-      await Promise.all([
-        mapLimit(batches, BATCH_CONCURRENCY, (batch) =>
-          client.batch(
-            batch.map((params) => ({ query, params })),
-            { prepare: true, logged: false },
-          ),
-        ),
-        writeConcurrently(client, query, singles, operation, SINGLE_CONCURRENCY),
-      ]);
-    } catch (error) {
-      throw translateCassandraError(error, { operation });
-    }
+    await writeBatchHourVersion(this.#started(), hour, version, cells, topLists);
   }
 
   async publishHour(hour: number, version: number, clicks: number): Promise<void> {
@@ -364,15 +254,6 @@ export class CassandraBatchViewStore implements BatchViewStore {
       throw new AdclickError(ErrorCodes.NOT_STARTED, 'CassandraBatchViewStore used before start()');
     return this.#client;
   }
-}
-
-/** The hour whose recompute owns a window ending at `endMinute`: the hour of its last minute. */
-function topHourOf(endMinute: number): number {
-  return hourOf(endMinute - MINUTE_MS);
-}
-
-function isHourCells(cells: readonly MinuteCount[] | HourCells): cells is HourCells {
-  return !Array.isArray(cells);
 }
 
 function assertHour(hour: number): void {

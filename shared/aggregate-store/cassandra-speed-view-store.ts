@@ -9,6 +9,7 @@ import type { AdclickConfig } from '../config/types.ts';
 import { AdclickError, ErrorCodes } from '../errors/errors.ts';
 import type { Logger } from '../logger/logger.ts';
 import { adBucket } from './ad-buckets.ts';
+import { CqlValues } from './cql-values.ts';
 import { readMinuteCells, speedMinuteCells, topListOfRow } from './read-minute-cells.ts';
 import { SpeedOpenMinutes } from './speed-open-minutes.ts';
 import type { CellWrite, ClosedMinute, MinuteCount, SpeedViewStore, TopList } from './types.ts';
@@ -90,6 +91,7 @@ export class CassandraSpeedViewStore implements SpeedViewStore {
   readonly #tuning: SpeedViewWriteTuning;
   #client: Client | undefined;
   readonly #open = new SpeedOpenMinutes(() => this.#started());
+  readonly #values = new CqlValues();
 
   constructor(config: AdclickConfig, logger: Logger, tuning: Partial<SpeedViewWriteTuning> = {}) {
     this.#config = config;
@@ -121,13 +123,14 @@ export class CassandraSpeedViewStore implements SpeedViewStore {
    */
   async upsertCells(cells: CellWrite): Promise<void> {
     const { sliceBatchRows, adBatchRows } = this.#tuning;
+    const v = this.#values;
     const batches: Statement[][] = [];
     batchByPartition(
       cells.changed,
       (c) => `${c.slice}\n${c.minute}`,
       (c) => ({
         query: Q.upsertSliceCell,
-        params: [c.slice, new Date(c.minute), c.adId, types.Long.fromNumber(c.count)],
+        params: [v.text(c.slice), v.timestamp(c.minute), c.adId, v.bigint(c.count)],
       }),
       sliceBatchRows,
       batches,
@@ -146,7 +149,14 @@ export class CassandraSpeedViewStore implements SpeedViewStore {
       (r) => `${r.cell.slice}\n${r.hour}\n${r.bucket}`,
       ({ cell: c, hour, bucket }) => ({
         query: Q.upsertAdCell,
-        params: [c.slice, new Date(hour), bucket, c.adId, new Date(c.minute), types.Long.fromNumber(c.count)],
+        params: [
+          v.text(c.slice),
+          v.timestamp(hour),
+          v.int(bucket),
+          c.adId,
+          v.timestamp(c.minute),
+          v.bigint(c.count),
+        ],
       }),
       adBatchRows,
       batches,

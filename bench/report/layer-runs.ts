@@ -9,7 +9,7 @@ export type LayerName = 'speed' | 'batch' | 'api';
 
 /** Arguments of each layer benchmark at the small `--quick` scale (the full scale is their default). */
 export const QUICK_ARGS: Record<LayerName, string[]> = {
-  speed: ['--clicks=40000', '--ads=20000', '--partitions=12'],
+  speed: ['--clicks=40000', '--ads=20000', '--partitions=12', '--replay-clicks=20000'],
   batch: ['--clicks=150000', '--ads=20000', '--writer-rows=40000', '--rounds=1'],
   api: ['--clicks=8000', '--ads=2000', '--duration=4'],
 };

@@ -8,18 +8,23 @@
  * 3. runs `adclick speed` as its own process on a fresh consumer group and keyspace, and times it
  *    from its first partition claim (assignment) to the snapshot at every partition's end offset
  *    (the backlog);
+ *    — by default a backlog as dense in event time as the SPEC's peak (50,000 clicks/s), and then
+ *    once more, by a second run of this command, a slow stream's backlog (`--replay-clicks` over
+ *    ten minutes of event time, where nearly every click is a new cell);
  * 4. then produces a live stream paced by event time (`--live-rate` clicks/s for `--live-seconds`)
  *    with a probe click every `--probe-every` ms, and times each probe from send to readable in
  *    the speed view through the serving layer's reader (freshness p50/p99);
  * sampling the speed process's RSS every second throughout, and writes reports/bench-speed.json
  * and reports/bench-speed.md (fields documented in the md; new fields are only ever added).
  *
- *   npm run bench:speed -- --clicks=1000000 --ads=2000000 --partitions=12 --live-seconds=30
- *   npm run bench:speed -- --clicks=200000 --live-seconds=15 --out=/tmp/bench   (a quick comparison)
+ *   npm run bench:speed -- --clicks=3000000 --ads=2000000 --partitions=12 --live-seconds=30
+ *   npm run bench:speed -- --clicks=300000 --replay-clicks=0 --live-seconds=15 --out=/tmp/bench
+ *   npm run bench:speed -- --clicks=300000 --event-rate=500 --replay-clicks=0 --live-seconds=0
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CassandraSpeedViewStore } from '../../shared/aggregate-store/cassandra-speed-view-store.ts';
 import { waitFor } from '../../shared/async/wait-for.ts';
@@ -33,7 +38,7 @@ import { type FreshnessResult, measureFreshness } from './freshness.ts';
 import { type SpeedReport, writeSpeedReport } from './report.ts';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
-const CLICKS = Number(args.get('clicks') ?? 500_000);
+const CLICKS = Number(args.get('clicks') ?? 3_000_000);
 const ADS = Number(args.get('ads') ?? 2_000_000);
 const PARTITIONS = Number(args.get('partitions') ?? 12);
 const TIMEOUT_S = Number(args.get('timeout') ?? 900);
@@ -44,6 +49,18 @@ const FLUSH_MS = args.get('flush-interval');
 /** Live phase (freshness): seconds (0 skips it), background clicks/s, probe period. */
 const LIVE_SECONDS = Number(args.get('live-seconds') ?? 30);
 const LIVE_RATE = Number(args.get('live-rate') ?? 5000);
+/**
+ * `--event-rate=<clicks/s>`: how densely the backlog's event times are packed. By default the
+ * backlog spans ten minutes of event time whatever its size (a slow stream replayed: nearly every
+ * click is a new cell); at the SPEC's peak of 50,000/s a minute holds 3M clicks and far fewer
+ * cells per click.
+ */
+const EVENT_RATE = Number(args.get('event-rate') ?? 50_000);
+/**
+ * `--replay-clicks=<n>` (0 skips): afterwards, the backlog measure again (this command run once
+ * more, without its live phase) on n clicks spread over ten minutes of event time.
+ */
+const REPLAY_CLICKS = Number(args.get('replay-clicks') ?? 500_000);
 const PROBE_EVERY_MS = Number(args.get('probe-every') ?? 200);
 const root = join(import.meta.dirname, '..', '..');
 /** `--out=<dir>`: where the JSON and Markdown reports go (default reports/; small runs elsewhere). */
@@ -92,14 +109,14 @@ async function produceStream(): Promise<{ records: number; seconds: number; ends
     await publisher.publish(topic, batch);
     batch = [];
   };
-  // Event time spans about ten minutes whatever the size, starting ten minutes ago.
+  // Event time ends about now, so the stream is replayed, not scheduled in the future.
   const stream = generateClicks({
     seed: 42,
     clicks: CLICKS,
-    startMs: Date.now() - 10 * 60_000,
+    startMs: Date.now() - Math.ceil(CLICKS / EVENT_RATE) * 1000,
     ads: ADS,
     countries: ['US', 'KR', 'DE', 'JP', 'GB', 'FR', 'BR', 'IN'],
-    clicksPerSecond: Math.max(1, Math.round(CLICKS / 600)),
+    clicksPerSecond: EVENT_RATE,
     duplicateFraction: 0.05,
     lateFraction: 0.01,
     malformedFraction: 0.001,
@@ -137,6 +154,50 @@ async function bareConsumer(records: number): Promise<number> {
   const seconds = (performance.now() - first) / 1000;
   await consumer.disconnect();
   return records / seconds;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** This command once more on a slow stream's backlog (no live phase, no replay of its own). */
+async function replayRun(): Promise<SpeedReport['replay']> {
+  const out = join(tmpdir(), `adclick-bench-speed-replay-${id}`);
+  const rate = Math.max(1, Math.round(REPLAY_CLICKS / 600));
+  log(`replay: ${REPLAY_CLICKS} clicks at ${rate} clicks/s of event time`);
+  const passOn = [...args].filter(([k]) => ['ads', 'partitions', 'timeout', 'flush-interval'].includes(k));
+  const code = await new Promise<number | null>((resolve) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        import.meta.filename,
+        `--clicks=${REPLAY_CLICKS}`,
+        `--event-rate=${rate}`,
+        '--replay-clicks=0',
+        '--live-seconds=0',
+        `--out=${out}`,
+        ...passOn.map(([k, v]) => `--${k}=${v}`),
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    child.once('exit', resolve);
+  });
+  if (code !== 0) throw new Error(`the replay run failed (exit ${code})`);
+  const r = JSON.parse(readFileSync(join(out, 'bench-speed.json'), 'utf8')) as SpeedReport;
+  rmSync(out, { recursive: true, force: true });
+  return {
+    clicks: r.clicks,
+    records: r.records,
+    eventRate: rate,
+    speedLayerRecordsPerSecond: r.speedLayerRecordsPerSecond,
+    speedLayerVsBare: r.speedLayerVsBare,
+    speedLayerPeakRssMb: r.speedLayerPeakRssMb,
+  };
 }
 
 function rssMb(pid: number): number {
@@ -281,6 +342,9 @@ async function main(): Promise<void> {
       );
     }
     clearInterval(sampler);
+    // The replay runs its own speed process: this one must not take CPU from it.
+    await stop(child);
+    const replay = REPLAY_CLICKS > 0 ? await replayRun() : null;
     const report: SpeedReport = {
       clicks: CLICKS,
       records: produced.records,
@@ -306,6 +370,8 @@ async function main(): Promise<void> {
       freshnessP50Ms: freshness?.p50Ms ?? null,
       freshnessP99Ms: freshness?.p99Ms ?? null,
       freshnessMaxMs: freshness?.maxMs ?? null,
+      eventRate: EVENT_RATE,
+      replay,
     };
     writeSpeedReport(OUT_DIR, report);
     log(
@@ -313,11 +379,7 @@ async function main(): Promise<void> {
     );
     console.log(JSON.stringify(report, null, 2));
   } finally {
-    if (child !== undefined && child.exitCode === null) {
-      const exited = new Promise((resolve) => child?.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    if (child !== undefined) await stop(child);
     await admin.deleteTopics({ topics: [topic, dlqTopic] }).catch(() => undefined);
     await admin.disconnect();
     await keyspace.drop().catch(() => undefined);

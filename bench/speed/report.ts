@@ -31,6 +31,20 @@ export interface SpeedReport {
   freshnessP50Ms: number | null;
   freshnessP99Ms: number | null;
   freshnessMaxMs: number | null;
+  /** Clicks per second of event time in the backlog (`CLICKS / 600` in reports without it). */
+  eventRate?: number;
+  /**
+   * The same measure on a slow stream's backlog replayed (ten minutes of event time, so nearly
+   * every click is a new cell), from a second run of this command; null when skipped.
+   */
+  replay?: {
+    clicks: number;
+    records: number;
+    eventRate: number;
+    speedLayerRecordsPerSecond: number;
+    speedLayerVsBare: number;
+    speedLayerPeakRssMb: number;
+  } | null;
 }
 
 const FIELDS: Array<[string, string]> = [
@@ -63,6 +77,14 @@ const FIELDS: Array<[string, string]> = [
     "probe sent to Kafka → its cell readable with count 1 through the serving layer's speed view reader (`minuteCounts`), polled every 50 ms",
   ],
   ['targets', 'SPEC C targets'],
+  [
+    'eventRate',
+    'clicks per second of event time in the backlog: by default the SPEC peak, 50,000/s, as a stream arriving at that rate has (a minute holds 3M clicks)',
+  ],
+  [
+    'replay',
+    'the backlog measure again on a slow stream replayed (the same clicks spread over ten minutes of event time: nearly every click a new cell, as when catching up after an outage); `--replay-clicks=0` skips it',
+  ],
 ];
 
 export function writeSpeedReport(dir: string, r: SpeedReport): void {
@@ -81,7 +103,7 @@ export function writeSpeedReport(dir: string, r: SpeedReport): void {
     [
       '# Speed layer benchmark',
       '',
-      `${r.records} records (${r.clicks} distinct clicks + duplicates and malformed ones) over ${r.ads} Zipf-skewed ads, ${r.partitions} partitions, measured ${r.measuredAt}.`,
+      `${r.records} records (${r.clicks} distinct clicks + duplicates and malformed ones) over ${r.ads} Zipf-skewed ads, ${r.partitions} partitions, ${r.eventRate ?? Math.round(r.clicks / 600)} clicks/s of event time, measured ${r.measuredAt}.`,
       '',
       '| measure | value | target |',
       '| --- | --- | --- |',
@@ -92,6 +114,11 @@ export function writeSpeedReport(dir: string, r: SpeedReport): void {
       `| speed layer peak RSS (backlog / whole run) | ${r.speedLayerBacklogPeakRssMb} / ${r.speedLayerPeakRssMb} MB | ≤ ${r.targets.rssMb} (${ok(r.speedLayerPeakRssMb <= r.targets.rssMb)}) |`,
       `| speed layer start-up to partitions assigned | ${r.speedLayerStartupSeconds} s | |`,
       ...live,
+      ...(r.replay == null
+        ? []
+        : [
+            `| slow stream replayed: ${r.replay.records} records, ${r.replay.eventRate} clicks/s of event time | ${r.replay.speedLayerRecordsPerSecond} records/s (${r.replay.speedLayerVsBare} of bare), peak RSS ${r.replay.speedLayerPeakRssMb} MB | (reported) |`,
+          ]),
       '',
       '## Fields of bench-speed.json',
       '',

@@ -5,9 +5,12 @@ import { CqlValues } from '../../../../shared/aggregate-store/cql-values.ts';
 describe('CqlValues', () => {
   const v = new CqlValues();
 
-  it('encodes timestamps and bigints as the driver encodes a Long, across the 32-bit boundary', () => {
+  it("encodes timestamps and bigints as a Long's high and low words, across the 32-bit boundary", () => {
     for (const n of [0, 1, 4095, 4096, 2 ** 31, 2 ** 32 + 5, Date.UTC(2026, 10, 25, 1, 2), 2 ** 53 - 1]) {
-      const long = types.Long.toBuffer(types.Long.fromNumber(n));
+      const l = types.Long.fromNumber(n);
+      const long = Buffer.alloc(8);
+      long.writeInt32BE(l.getHighBits(), 0);
+      long.writeInt32BE(l.getLowBits(), 4);
       expect(v.timestamp(n)).toEqual(long);
       expect(v.bigint(n)).toEqual(long);
     }

@@ -10,6 +10,7 @@ import {
   createTopsSql,
   dropRankingTablesSql,
   hourClicksQuery,
+  hourRawRowsFromStatsQuery,
   hourRawRowsQuery,
   hourSlicesQuery,
   kafkaOrderStatsQuery,
@@ -75,9 +76,13 @@ export class DuckDbRecomputeEngine implements RecomputeEngine {
         packedKafkaOrderFits((await connection.runAndReadAll(kafkaOrderStatsQuery(files))).getRows());
       await connection.run(cellsSql({ hour, files, definition, packedOrder }));
       const clicks = (await connection.runAndReadAll(hourClicksQuery(hour))).getRows()[0]![0] as number;
-      const rawRows = (
-        await connection.runAndReadAll(hourRawRowsQuery(hour, files))
-      ).getRows()[0]![0] as number;
+      const [statsRows, openGroups] = (
+        await connection.runAndReadAll(hourRawRowsFromStatsQuery(hour, files))
+      ).getRows()[0] as [number, number];
+      const rawRows =
+        openGroups === 0
+          ? statsRows
+          : ((await connection.runAndReadAll(hourRawRowsQuery(hour, files))).getRows()[0]![0] as number);
       stage('dedup + cells (one statement)');
 
       // agg/minute is written on a second connection while Node reads and ranks: DuckDB's export

@@ -102,6 +102,26 @@ WHERE slice = 'all' AND minute >= ${hour} AND minute < ${hour + HOUR_MS}`;
 }
 
 /**
+ * Raw rows of the hour read from the files' Parquet footers alone: the rows of the row groups
+ * whose `click_timestamp` statistics lie inside the hour without nulls, and how many row groups
+ * the statistics leave open (straddling a bound of the hour, or without statistics). When none is
+ * open the count is exact (groups wholly outside the hour count nothing in the scan either);
+ * otherwise the engine scans with `hourRawRowsQuery`.
+ */
+export function hourRawRowsFromStatsQuery(hour: number, files: readonly string[]): string {
+  if (files.length === 0) return 'SELECT 0::DOUBLE, 0::DOUBLE';
+  const lo = `make_timestamp(${hour * 1000}::BIGINT)`;
+  const hi = `make_timestamp(${(hour + HOUR_MS) * 1000}::BIGINT)`;
+  return `SELECT coalesce(sum(n) FILTER (WHERE inside), 0)::DOUBLE,
+       count(*) FILTER (WHERE inside IS NULL OR NOT (inside OR outside))::DOUBLE
+FROM (SELECT row_group_num_rows AS n, least_ts >= ${lo} AND greatest_ts < ${hi} AND nulls = 0 AS inside,
+             greatest_ts < ${lo} OR least_ts >= ${hi} AS outside
+  FROM (SELECT row_group_num_rows, stats_null_count AS nulls,
+               TRY_CAST(stats_min_value AS TIMESTAMP) AS least_ts, TRY_CAST(stats_max_value AS TIMESTAMP) AS greatest_ts
+        FROM parquet_metadata(${sqlStringList(files)}) WHERE path_in_schema = 'click_timestamp'))`;
+}
+
+/**
  * Raw rows of the hour (duplicates included), counted apart from the dedup: one column scanned,
  * row groups skipped by their statistics, far cheaper than carrying a count through the dedup.
  */

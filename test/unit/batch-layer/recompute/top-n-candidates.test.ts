@@ -113,6 +113,7 @@ describe('DuckDbRecomputeEngine ranking only candidate ads', () => {
   const UNSETTLED = 'unsettled windows: more candidates, ranked again';
   let files: Map<number, string>;
   let recount: ReturnType<typeof recountAll>;
+  let hourRows: number;
 
   beforeAll(async () => {
     const records = generateAll({
@@ -135,6 +136,7 @@ describe('DuckDbRecomputeEngine ranking only candidate ads', () => {
         { ...r.event, kafkaPartition: r.partition, kafkaOffset: offset },
       ]);
     }
+    hourRows = byHour.get(hour)?.length ?? 0;
     const writer = createParquetWriter('duckdb');
     files = new Map<number, string>();
     for (const [h, rows] of byHour) {
@@ -186,6 +188,8 @@ describe('DuckDbRecomputeEngine ranking only candidate ads', () => {
     }).length;
     expect(result.rankedCells).toBeGreaterThan(0);
     expect(result.rankedCells!).toBeLessThan(reachable / 2);
+    // One writer with statistics, one hour per file: the raw rows come from the footers alone.
+    expect(result.rawRows).toBe(hourRows);
   }, 60_000);
 
   it('lists exactly when the top N of each minute leave windows unsettled (ties with outsiders)', async () => {

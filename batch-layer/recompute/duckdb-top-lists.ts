@@ -25,8 +25,9 @@ export interface RankedTopLists {
 /**
  * Ranks the top lists of `hour` from the engine's `cells` table: only the ads in the top
  * `perMinute` of some minute (ties at the N-th count included where they reach that far) are read
- * and ranked, plus — rarely — the ads of windows that this set cannot settle (`top-n-candidates.ts` has the rule and its proof). Cells come back as
- * numbers; strings stay in DuckDB.
+ * and ranked, plus — rarely — the ads of windows that this set cannot settle
+ * (`top-n-candidates.ts` has the rule and its proof). Cells come back as numbers; strings stay in
+ * DuckDB.
  */
 export async function rankTopLists(
   connection: DuckDBConnection,

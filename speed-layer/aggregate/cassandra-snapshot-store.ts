@@ -25,22 +25,33 @@ export interface SnapshotStore {
 }
 
 const Q = {
-  load: 'SELECT topic, offset, state, epoch FROM speed_snapshots WHERE consumer_group = ? AND partition = ?',
+  loadState:
+    'SELECT topic, offset, state, epoch FROM speed_snapshot_states WHERE consumer_group = ? AND partition = ? LIMIT 1',
+  loadLegacy:
+    'SELECT topic, offset, state, epoch FROM speed_snapshots WHERE consumer_group = ? AND partition = ?',
   epoch: 'SELECT epoch FROM speed_snapshots WHERE consumer_group = ? AND partition = ?',
   claimNew: 'INSERT INTO speed_snapshots (consumer_group, partition, epoch) VALUES (?, ?, ?) IF NOT EXISTS',
   claim: 'UPDATE speed_snapshots SET epoch = ? WHERE consumer_group = ? AND partition = ? IF epoch = ?',
-  save: 'UPDATE speed_snapshots SET topic = ?, offset = ?, state = ?, updated_at = ? WHERE consumer_group = ? AND partition = ? IF epoch = ?',
+  check:
+    'UPDATE speed_snapshots SET topic = ?, offset = ?, updated_at = ? WHERE consumer_group = ? AND partition = ? IF epoch = ?',
+  saveState:
+    'INSERT INTO speed_snapshot_states (consumer_group, partition, epoch, topic, offset, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  dropOlder: 'DELETE FROM speed_snapshot_states WHERE consumer_group = ? AND partition = ? AND epoch < ?',
 } as const;
 
 /** Claims lost to a concurrent claimer before giving up (each retry reads the new epoch). */
 const CLAIM_ATTEMPTS = 10;
 
 /**
- * `SnapshotStore` in the `speed_snapshots` table (migrations 010 and 013), on a connected client.
- * Claims and saves are lightweight transactions on `epoch` (fencing); loads are plain reads.
+ * `SnapshotStore` in Cassandra (migrations 010, 013 and 015), on a connected client: claims and the
+ * check of every save are lightweight transactions on `epoch` in `speed_snapshots` (fencing); the
+ * states themselves are plain writes to `speed_snapshot_states`, one row per owner epoch, and a
+ * load reads the newest one.
  */
 export class CassandraSnapshotStore implements SnapshotStore {
   readonly #client: Client;
+  /** Epoch whose older rows were last deleted, per `group\npartition`. */
+  readonly #pruned = new Map<string, number>();
 
   constructor(client: Client) {
     this.#client = client;
@@ -48,8 +59,11 @@ export class CassandraSnapshotStore implements SnapshotStore {
 
   async load(group: string, partition: number): Promise<StoredSnapshot | undefined> {
     try {
-      const rs = await this.#client.execute(Q.load, [group, partition], { prepare: true });
-      const row = rs.first();
+      const rs = await this.#client.execute(Q.loadState, [group, partition], { prepare: true });
+      const row =
+        rs.first() ??
+        // Saved before migration 015: the state is in the claim row itself.
+        (await this.#client.execute(Q.loadLegacy, [group, partition], { prepare: true })).first();
       // A claimed row that nobody saved a snapshot into yet.
       if (row === null || (row.state === null && row.offset === null)) return undefined;
       if (row.state === null || row.offset === null) {
@@ -105,20 +119,45 @@ export class CassandraSnapshotStore implements SnapshotStore {
     try {
       const applied = await Promise.all(
         snapshots.map(async (s) => {
-          const rs = await this.#client.execute(
-            Q.save,
-            [
-              s.topic,
-              types.Long.fromString(s.offset),
-              s.state,
-              now,
-              group,
-              s.partition,
-              types.Long.fromNumber(s.epoch),
-            ],
+          const offset = types.Long.fromString(s.offset);
+          const epoch = types.Long.fromNumber(s.epoch);
+          // The state in a plain write to this owner's own row, then the claim checked through
+          // Paxos with a few bytes: the claim row's offset never runs ahead of a stored state. A
+          // refused check leaves a state in the superseded owner's row, which is still a valid
+          // point to resume from (and older than the new owner's once that one saves).
+          await this.#client.execute(
+            Q.saveState,
+            [group, s.partition, epoch, s.topic, offset, s.state, now],
+            {
+              prepare: true,
+            },
+          );
+          const check = await this.#client.execute(
+            Q.check,
+            [s.topic, offset, now, group, s.partition, epoch],
             { prepare: true },
           );
-          return rs.wasApplied();
+          if (!check.wasApplied()) return false;
+          await this.#client.execute(
+            Q.saveState,
+            [group, s.partition, epoch, s.topic, offset, s.state, now],
+            {
+              prepare: true,
+            },
+          );
+          const key = `${group}\n${s.partition}`;
+          if (this.#pruned.get(key) !== s.epoch) {
+            // Once per epoch: rows of owners before the previous one are never read again.
+            await this.#client.execute(
+              Q.dropOlder,
+              [group, s.partition, types.Long.fromNumber(s.epoch - 1)],
+              {
+                prepare: true,
+              },
+            );
+            this.#pruned.set(key, s.epoch);
+          }
+          return true;
         }),
       );
       return snapshots.filter((_, i) => !applied[i]).map((s) => s.partition);

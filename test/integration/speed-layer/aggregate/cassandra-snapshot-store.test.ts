@@ -39,6 +39,23 @@ describe('CassandraSnapshotStore fencing', () => {
     ).toEqual([0]);
     expect(await store.load('g', 0)).toMatchObject({ offset: '25', state: Buffer.from('new-25'), epoch: 2 });
     expect(await store.load('g', 1)).toMatchObject({ offset: '7', epoch: 1 });
+
+    // States live in their own rows, not in the claim row that Paxos guards; a third owner's
+    // first save deletes the rows of owners before the previous one.
+    const claimRow = await ks.client.execute(
+      'SELECT state, offset FROM speed_snapshots WHERE consumer_group = ? AND partition = ?',
+      ['g', 0],
+    );
+    expect(claimRow.first().get('state')).toBeNull();
+    expect(String(claimRow.first().get('offset'))).toBe('25');
+    const third = await store.claim('g', 0);
+    expect(await store.save('g', [snapshot(0, '31', third, 'third-31')])).toEqual([]);
+    const epochs = await ks.client.execute(
+      'SELECT epoch FROM speed_snapshot_states WHERE consumer_group = ? AND partition = ?',
+      ['g', 0],
+    );
+    expect(epochs.rows.map((r) => Number(r.get('epoch')))).toEqual([3, 2]);
+    expect((await store.load('g', 0))?.state.toString()).toBe('third-31');
   });
 
   it('claims a row saved before epochs existed (null epoch) and concurrent claims get distinct epochs', async () => {

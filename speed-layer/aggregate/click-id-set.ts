@@ -66,7 +66,7 @@ export class ClickIdSet {
 
   has(id: string): boolean {
     const h = this.#hashOf(id);
-    return this.#find(h[0]!, h[1]!, h[2]!) >= 0;
+    return this.#probe(h[0]!, h[1]!, h[2]!) >= 0;
   }
 
   /** Adds an id; false when it (or an id with the same hash) was already there. */
@@ -109,36 +109,29 @@ export class ClickIdSet {
     return h;
   }
 
-  /** Slot index of the hash, or -1. */
-  #find(a: number, b: number, c: number): number {
+  /** The slot holding the hash, or `~slot` of the empty slot where it would go (negative). */
+  #probe(a: number, b: number, c: number): number {
     const s = this.#slots;
     for (let i = a & this.#mask; ; i = (i + 1) & this.#mask) {
       const at = i * LANES;
       const x = s[at]!;
       const y = s[at + 1]!;
       const z = s[at + 2]!;
-      if ((x | y | z) === 0) return -1;
+      if ((x | y | z) === 0) return ~i;
       if (x === a && y === b && z === c) return i;
     }
   }
 
   #insert(a: number, b: number, c: number): boolean {
     if (this.#size + 1 > (this.#mask + 1) * MAX_LOAD) this.#grow();
-    const s = this.#slots;
-    for (let i = a & this.#mask; ; i = (i + 1) & this.#mask) {
-      const at = i * LANES;
-      const x = s[at]!;
-      const y = s[at + 1]!;
-      const z = s[at + 2]!;
-      if ((x | y | z) === 0) {
-        s[at] = a;
-        s[at + 1] = b;
-        s[at + 2] = c;
-        this.#size++;
-        return true;
-      }
-      if (x === a && y === b && z === c) return false;
-    }
+    const slot = this.#probe(a, b, c);
+    if (slot >= 0) return false;
+    const at = ~slot * LANES;
+    this.#slots[at] = a;
+    this.#slots[at + 1] = b;
+    this.#slots[at + 2] = c;
+    this.#size++;
+    return true;
   }
 
   #grow(): void {

@@ -53,7 +53,6 @@ const CLOSED_CHUNK_CELLS = 5000;
  * (and the lists and snapshots behind it) going for ever; backpressure bounds it as well.
  */
 const MAX_MERGING_PASS_MS = 30_000;
-const EMPTY_PLAN: FlushPlan = { cells: [], closedCells: [], closed: [], topLists: [], partitionTopLists: [] };
 
 export class FlushPipeline {
   readonly #stages: FlushStages;
@@ -174,6 +173,8 @@ export class FlushPipeline {
     const started = performance.now();
     let covered = this.#cellQueue.length;
     let { changed, closed } = mergeCells(this.#cellQueue.map((r) => r.plan));
+    // Key → position in `closed`, built when a newer round first comes during the burst.
+    let index: Map<string, number> | undefined;
     let next = 0;
     for (;;) {
       if (changed.length > 0) {
@@ -187,10 +188,28 @@ export class FlushPipeline {
       if (next >= closed.length || performance.now() - started > MAX_MERGING_PASS_MS) continue;
       this.#stages.takeDue();
       if (this.#cellQueue.length === covered) continue;
-      const newer = this.#cellQueue.slice(covered).map((r) => r.plan);
+      const newer = mergeCells(this.#cellQueue.slice(covered).map((r) => r.plan));
       covered = this.#cellQueue.length;
-      ({ changed, closed } = mergeCells([{ ...EMPTY_PLAN, closedCells: closed.slice(next) }, ...newer]));
-      next = 0;
+      changed = newer.changed;
+      // Newer values replace the ones still waiting in the burst in place, so each round costs
+      // its own size, not the burst's: a newer closed cell already written goes again at the end.
+      if (index === undefined) {
+        closed = closed.slice();
+        index = new Map(closed.map((c, i) => [cellKey(c), i]));
+      }
+      for (const c of newer.changed) {
+        const at = index.get(cellKey(c));
+        if (at !== undefined && at >= next) closed[at] = c;
+      }
+      for (const c of newer.closed) {
+        const key = cellKey(c);
+        const at = index.get(key);
+        if (at !== undefined && at >= next) closed[at] = c;
+        else {
+          index.set(key, closed.length);
+          closed.push(c);
+        }
+      }
     }
     const rounds = this.#cellQueue.splice(0, covered);
     // The list stage needs no cells: let them go now rather than after the lists.
@@ -243,7 +262,7 @@ export function mergeCells(plans: readonly FlushPlan[]): MergedCells {
   if (plans.length === 1) return { changed: plans[0]!.cells, closed: plans[0]!.closedCells };
   const cells = new Map<string, { cell: MinuteCount; changed: boolean; closed: boolean }>();
   const put = (c: MinuteCount, changed: boolean, closed: boolean) => {
-    const key = `${c.minute}\n${c.slice}\n${c.adId}`;
+    const key = cellKey(c);
     const seen = cells.get(key);
     if (seen === undefined) cells.set(key, { cell: c, changed, closed });
     else {
@@ -262,6 +281,10 @@ export function mergeCells(plans: readonly FlushPlan[]): MergedCells {
     if (closed) out.closed.push(cell);
   }
   return out;
+}
+
+function cellKey(c: MinuteCount): string {
+  return `${c.minute}\n${c.slice}\n${c.adId}`;
 }
 
 /** Top lists and closed minutes of several plans, oldest first: the newest value of each list. */

@@ -185,7 +185,13 @@ describe('flush pipeline', () => {
     await waitFor(() => cellGates.length === 1, { timeoutMs: 1000, description: 'first chunk' });
     // Rounds 2 and 3 come due during the burst: a new cell, and a newer value of a closed one.
     pipeline.push(plan(2, [['fresh', 1]]));
-    pipeline.push({ ...plan(3, []), cells: [{ adId: 'c11999', slice: 'all', minute: 0, count: 2 }] });
+    // ...and of c0, already written in the first chunk, closed again (the ad's other partition).
+    const c0 = { adId: 'c0', slice: 'all', minute: 0, count: 5 };
+    pipeline.push({
+      ...plan(3, []),
+      cells: [{ adId: 'c11999', slice: 'all', minute: 0, count: 2 }, c0],
+      closedCells: [c0],
+    });
     for (let i = 0; i < 4; i++) {
       cellGates[i]!.release();
       await waitFor(() => cellGates.length === i + 2 || writes.some((w) => w.startsWith('lists')), {
@@ -196,10 +202,11 @@ describe('flush pipeline', () => {
     await pipeline.drain(3);
     expect(writes).toEqual([
       'changed 0 closed 5000 c0=1..c4999=1',
-      'changed 2 closed 0 c11999=2..fresh=1',
+      'changed 3 closed 0 fresh=1..c0=5',
       'changed 0 closed 5000 c5000=1..c9999=1',
-      // The newer value of c11999 replaced the older closed one, still closed (final).
-      'changed 0 closed 2000 c10000=1..c11999=2',
+      // The newer value of c11999 replaced the older closed one in place, still closed (final);
+      // c0's newer closed value is written again at the end.
+      'changed 0 closed 2001 c10000=1..c0=5',
       'lists closed 1,2,3',
     ]);
     expect(pipeline.writtenThrough()).toBe(3);

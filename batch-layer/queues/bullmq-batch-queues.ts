@@ -148,11 +148,14 @@ export class BullMqBatchQueues {
     return this.call('reading jobs', () =>
       Promise.all(
         ids.map(async (id) => {
+          // State before the job's fields: a job seen completed already has its return value,
+          // whereas fields read first may predate a completion that the state then reports.
+          const state = await q.getJobState(id);
           const job = await q.getJob(id);
-          if (job === undefined) return { id, state: 'missing', result: undefined };
+          if (job === undefined || state === 'unknown') return { id, state: 'missing', result: undefined };
           return {
             id,
-            state: await job.getState(),
+            state,
             result: job.returnvalue,
             reason: job.failedReason,
             ...(job.processedBy === undefined ? {} : { processedBy: job.processedBy }),

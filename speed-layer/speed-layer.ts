@@ -230,6 +230,7 @@ export class SpeedLayer implements Lifecycle {
       this.#log.info({ pendingRows, heapMb }, 'writes behind: fetching paused');
     } else {
       this.#consumer.resume([{ topic: this.#o.topic }]);
+      this.#states.touchAll();
       this.#log.info({ pendingRows, heapMb }, 'writes caught up: fetching resumed');
     }
     this.metrics.backpressurePaused.set(this.#gate.paused ? 1 : 0);
@@ -265,6 +266,8 @@ export class SpeedLayer implements Lifecycle {
     const plan = this.#states.plan(now, {
       perPartition: this.#deps.topLists !== undefined,
       deferTopLists: !listsNow,
+      // Paused by backpressure, no partition is idle: records wait for us in Kafka.
+      idle: !this.#gate.paused,
     });
     const seq = this.#pipeline.push(plan);
     this.metrics.planSeconds.observe((performance.now() - planStart) / 1000);
@@ -361,6 +364,7 @@ export class SpeedLayer implements Lifecycle {
         resolveOffset(last);
         // Records of this partition still waiting in Kafka behind this one.
         const lag = BigInt(batch.highWatermark) - BigInt(last) - 1n;
+        state.setLagging(lag > 0n);
         this.metrics.consumerLag.set({ partition: String(partition) }, Number(lag > 0n ? lag : 0n));
       }
       this.#checkBackpressure();

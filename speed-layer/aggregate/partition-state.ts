@@ -35,6 +35,8 @@ export class PartitionState {
   #watermarkMs = Number.NEGATIVE_INFINITY;
   /** Wall-clock time of the last event, for the idle rule (not persisted: restarts reset it). */
   #lastEventWallMs: number;
+  /** Records wait in Kafka behind the last one consumed (see `setLagging`). */
+  #lagging = false;
   readonly #minutes = new Map<number, MinuteState>();
   readonly #lateIds = new Set<string>();
   #changes: StateChanges = { cells: new Map(), closed: [] };
@@ -82,11 +84,26 @@ export class PartitionState {
   }
 
   /**
+   * Records whether records of this partition wait in Kafka behind the last one consumed. A
+   * lagging partition is not idle, however long since its last event: its silence is the
+   * consumer's, and moving its watermark on would make the waiting records late.
+   */
+  setLagging(lagging: boolean): void {
+    this.#lagging = lagging;
+  }
+
+  /** Restarts the idle clock (after fetching was paused: that silence was the consumer's too). */
+  touch(nowMs = Date.now()): void {
+    this.#lastEventWallMs = Math.max(this.#lastEventWallMs, nowMs);
+  }
+
+  /**
    * Lets an idle partition's watermark follow processing time: after `idleTimeoutMs` without
-   * events it is max event time − lateness + the wall-clock time since the last event.
+   * events (and not lagging) it is max event time − lateness + the wall-clock time since the
+   * last event.
    */
   advanceIdle(nowMs = Date.now()): void {
-    if (this.#maxEventMs === undefined) return;
+    if (this.#maxEventMs === undefined || this.#lagging) return;
     const idleFor = nowMs - this.#lastEventWallMs;
     if (idleFor < this.#options.idleTimeoutMs) return;
     const candidate = this.#maxEventMs - this.#options.allowedLatenessMs + idleFor;

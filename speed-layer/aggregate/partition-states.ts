@@ -89,6 +89,11 @@ export class PartitionStates {
     this.#states.delete(partition);
   }
 
+  /** Restarts every partition's idle clock (fetching resumes after a pause). */
+  touchAll(nowMs = Date.now()): void {
+    for (const state of this.#states.values()) state.touch(nowMs);
+  }
+
   /** Changed cells not planned yet, over every partition (summed per partition). */
   changedCells(): number {
     let total = 0;
@@ -110,18 +115,22 @@ export class PartitionStates {
 
   /**
    * Advances idle watermarks, closes minutes, and returns everything to write since the last call.
-   * With `deferTopLists`, no top list is ranked: the changed minutes are kept and ranked by the
+   * With `idle: false` (fetching is paused), no watermark follows processing time. With
+   * `deferTopLists`, no top list is ranked: the changed minutes are kept and ranked by the
    * next plan without it (a snapshot must not be taken at a deferred plan, or a restart would
    * lose the lists those changes owe).
    */
-  plan(nowMs = Date.now(), options: { perPartition?: boolean; deferTopLists?: boolean } = {}): FlushPlan {
+  plan(
+    nowMs = Date.now(),
+    options: { perPartition?: boolean; deferTopLists?: boolean; idle?: boolean } = {},
+  ): FlushPlan {
     const changedByState: Array<[PartitionState, Map<string, Set<number>>]> = [];
     const changedKeys = new Map<number, Map<string, Set<string>>>();
     const closed: ClosedMinute[] = [];
     const closedMinutes: Array<[PartitionState, number]> = [];
     const changedBySlice = this.#pendingBySlice;
     for (const state of this.#states.values()) {
-      state.advanceIdle(nowMs);
+      if (options.idle !== false) state.advanceIdle(nowMs);
       state.closeMinutes();
       const changes = state.drainChanges();
       let own = this.#pendingOwn.get(state);

@@ -154,6 +154,43 @@ describe('speed aggregate + reduce', () => {
     expect(state.add({ ...event, clickId: 'c2' }, T0 + 80_000)).toBe('duplicate');
   });
 
+  it('never moves the watermark of a lagging partition by idleness, nor any while fetching is paused', () => {
+    const event = {
+      clickId: 'c1',
+      adId: 'a',
+      timestampMs: START + 5_000,
+      userId: 'u',
+      ip: '1.1.1.1',
+      country: 'US',
+    };
+    const state = new PartitionState(0, { ...options, idleTimeoutMs: 10_000 }, T0);
+    state.add(event, T0);
+    // Records wait behind the last one consumed: a minute of silence is the consumer's, not idleness.
+    state.setLagging(true);
+    state.advanceIdle(T0 + 80_000);
+    state.closeMinutes();
+    expect(state.drainChanges().closed).toEqual([]);
+    expect(state.add({ ...event, clickId: 'c2' }, T0 + 80_000)).toBe('counted');
+    // Caught up: idle after the timeout, counted from its last event.
+    state.setLagging(false);
+    state.advanceIdle(T0 + 85_000);
+    expect(state.watermarkMs).toBe(START + 5_000 - LATENESS);
+    state.advanceIdle(T0 + 160_000);
+    state.closeMinutes();
+    expect(state.drainChanges().closed).toEqual([START]);
+
+    // While fetching is paused, a plan moves no watermark; after resume the idle clock restarts.
+    const states = new PartitionStates({ ...options, idleTimeoutMs: 10_000 });
+    states.get(1).add({ ...event, clickId: 'p1' }, T0);
+    states.plan(T0 + 80_000, { idle: false });
+    expect(states.get(1).watermarkMs).toBe(START + 5_000 - LATENESS);
+    states.touchAll(T0 + 80_000);
+    states.plan(T0 + 85_000);
+    expect(states.get(1).watermarkMs).toBe(START + 5_000 - LATENESS);
+    states.plan(T0 + 95_000);
+    expect(states.get(1).watermarkMs).toBe(START + 5_000 - LATENESS + 15_000);
+  });
+
   it('restores a snapshot of the first format, whose click ids are strings, with the same dedup', () => {
     const v1 = {
       format: 1,

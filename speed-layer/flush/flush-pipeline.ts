@@ -59,6 +59,13 @@ export class FlushPipeline {
   readonly #cellQueue: Round[] = [];
   readonly #listQueue: Round[] = [];
   #planned = 0;
+  /**
+   * Queued rounds (from the front) whose cells the pass in progress holds. Its burst is left out
+   * of `pendingRows`: those cells are planned already, and pausing the input while they are
+   * written would only stop the changed cells of newer clicks (which the pass writes between its
+   * chunks) and let the view go stale; the heap bound still applies.
+   */
+  #passRounds = 0;
   #cellsActive = false;
   #cellsRun: Promise<void> = Promise.resolve();
   #listsActive = false;
@@ -97,8 +104,11 @@ export class FlushPipeline {
    */
   pendingRows(): number {
     let rows = 0;
-    for (const r of this.#cellQueue)
-      rows += r.plan.cells.length + r.plan.closedCells.length + listRows(r.plan);
+    for (const [i, r] of this.#cellQueue.entries()) {
+      // Rounds merged into the pass in progress: their cells are in its burst, not counted here.
+      rows += listRows(r.plan);
+      if (i >= this.#passRounds) rows += r.plan.cells.length + r.plan.closedCells.length;
+    }
     for (const r of this.#listQueue) rows += listRows(r.plan);
     return rows;
   }
@@ -156,6 +166,8 @@ export class FlushPipeline {
       this.#stages.failed('cells', error);
       throw error;
     } finally {
+      // A failed pass leaves its rounds queued, counted again until the retry takes them.
+      this.#passRounds = 0;
       this.#cellsActive = false;
     }
   }
@@ -172,6 +184,7 @@ export class FlushPipeline {
   async #cellPass(): Promise<void> {
     const started = performance.now();
     let covered = this.#cellQueue.length;
+    this.#passRounds = covered;
     let { changed, closed } = mergeCells(this.#cellQueue.map((r) => r.plan));
     // Key → position in `closed`, built when a newer round first comes during the burst.
     let index: Map<string, number> | undefined;
@@ -190,6 +203,7 @@ export class FlushPipeline {
       if (this.#cellQueue.length === covered) continue;
       const newer = mergeCells(this.#cellQueue.slice(covered).map((r) => r.plan));
       covered = this.#cellQueue.length;
+      this.#passRounds = covered;
       changed = newer.changed;
       // Newer values replace the ones still waiting in the burst in place, so each round costs
       // its own size, not the burst's: a newer closed cell already written goes again at the end.
@@ -212,6 +226,7 @@ export class FlushPipeline {
       }
     }
     const rounds = this.#cellQueue.splice(0, covered);
+    this.#passRounds = 0;
     // The list stage needs no cells: let them go now rather than after the lists.
     for (const r of rounds)
       this.#listQueue.push({ seq: r.seq, plan: { ...r.plan, cells: [], closedCells: [] } });

@@ -183,8 +183,12 @@ describe('flush pipeline', () => {
     pipeline.push(burst);
     pipeline.kick();
     await waitFor(() => cellGates.length === 1, { timeoutMs: 1000, description: 'first chunk' });
+    // The burst being written is not backlog for backpressure; rounds queued behind it are.
+    const duringBurst = pipeline.pendingRows();
+    expect(duringBurst).toBeLessThan(100);
     // Rounds 2 and 3 come due during the burst: a new cell, and a newer value of a closed one.
     pipeline.push(plan(2, [['fresh', 1]]));
+    expect(pipeline.pendingRows()).toBeGreaterThan(duringBurst);
     // ...and of c0, already written in the first chunk, closed again (the ad's other partition).
     const c0 = { adId: 'c0', slice: 'all', minute: 0, count: 5 };
     pipeline.push({

@@ -73,6 +73,8 @@ Options:
       ads: intOption('generate', 'ads', o.ads, 1000, 1),
       skew: o.skew === undefined ? undefined : Number(o.skew),
       clicksPerSecond: rate,
+      // Event time is the wall clock at sending, even when the rate asked is not reached.
+      clock: Date.now,
       duplicateFraction: fraction('duplicates', o.duplicates, 0.05),
       lateFraction: fraction('late', o.late, 0.01),
       malformedFraction: fraction('malformed', o.malformed, 0.01),

@@ -5,6 +5,9 @@ import type { GeneratedRecord, GeneratorOptions } from './types.ts';
 
 const DEFAULT_COUNTRIES = ['US', 'KR', 'DE', 'JP', 'GB', 'FR', 'BR', 'IN'];
 
+/** Options with their defaults filled in (`clock` has none). */
+type ResolvedOptions = Required<Omit<GeneratorOptions, 'clock'>> & Pick<GeneratorOptions, 'clock'>;
+
 /**
  * A deterministic synthetic click stream: Zipf-skewed ads, several countries, duplicates
  * (client retries), out-of-order and late clicks, and malformed records. Used by `adclick
@@ -20,7 +23,7 @@ export function* generateClicks(options: GeneratorOptions): Generator<GeneratedR
   let produced = 0;
   let serial = 0;
   while (produced < o.clicks) {
-    const streamTime = o.startMs + Math.floor(produced * stepMs);
+    const streamTime = o.clock === undefined ? o.startMs + Math.floor(produced * stepMs) : o.clock();
     const roll = random();
     if (roll < o.malformedFraction) {
       yield malformed(random, serial++, o);
@@ -60,7 +63,7 @@ export function generateAll(options: GeneratorOptions): GeneratedRecord[] {
   return [...generateClicks(options)];
 }
 
-function malformed(random: () => number, serial: number, o: Required<GeneratorOptions>): GeneratedRecord {
+function malformed(random: () => number, serial: number, o: ResolvedOptions): GeneratedRecord {
   const good = {
     click_id: `${o.clickPrefix}bad-${serial}`,
     ad_id: `${o.adPrefix}1`,
@@ -82,7 +85,7 @@ function malformed(random: () => number, serial: number, o: Required<GeneratorOp
   return { key: good.ad_id, value, kind: 'malformed', partition: partitionForKey(good.ad_id, o.partitions) };
 }
 
-function withDefaults(options: GeneratorOptions): Required<GeneratorOptions> {
+function withDefaults(options: GeneratorOptions): ResolvedOptions {
   const seed = options.seed ?? 1;
   return {
     seed,
@@ -100,6 +103,7 @@ function withDefaults(options: GeneratorOptions): Required<GeneratorOptions> {
     partitions: options.partitions ?? 12,
     adPrefix: options.adPrefix ?? 'ad-',
     clickPrefix: options.clickPrefix ?? `c-${seed}-`,
+    clock: options.clock,
   };
 }
 

@@ -16,6 +16,12 @@ export interface GeneratorOptions {
   countries?: readonly string[];
   /** Event-time density: clicks per second of event time (default 200). */
   clicksPerSecond?: number;
+  /**
+   * A live stream's clock: when given, each click's event time is this clock's time (plus the
+   * same jitter and lateness) instead of `startMs` + its position ÷ `clicksPerSecond`, so event
+   * time keeps up with the wall clock even when the sender cannot keep up with its rate.
+   */
+  clock?: () => number;
   /** On-time clicks arrive up to this much out of order (default 3,000 ms). */
   outOfOrderMs?: number;
   /** Fraction of records that re-send an earlier click unchanged, like a client retry (default 0.05). */

@@ -56,4 +56,26 @@ describe('generateClicks', () => {
     expect(speed.late.size).toBeGreaterThan(0);
     expect(speed.total + speed.late.size).toBe(all.total);
   });
+
+  it('with a clock, stamps each click with the clock time (minus its jitter or lateness), not its position', () => {
+    let now = 1_800_000_000_000;
+    const records = generateAll({
+      seed: 3,
+      clicks: 2000,
+      startMs: 0,
+      clicksPerSecond: 1_000_000,
+      lateFraction: 0.05,
+      clock: () => (now += 7),
+    });
+    const clicks = records.filter((r) => r.kind === 'valid' || r.kind === 'late');
+    expect(clicks.length).toBeGreaterThan(1000);
+    // The clock ticks 7 ms per record: every click is stamped within the run's clock span.
+    const span = records.length * 7;
+    for (const r of clicks) {
+      const behind = now - r.event!.timestampMs;
+      expect(behind).toBeGreaterThanOrEqual(0);
+      expect(behind).toBeLessThan(r.kind === 'late' ? 300_000 + 3000 + span : 3000 + span);
+      if (r.kind === 'late') expect(behind).toBeGreaterThanOrEqual(300_000);
+    }
+  });
 });

@@ -186,8 +186,8 @@ export class FlushPipeline {
     let covered = this.#cellQueue.length;
     this.#passRounds = covered;
     let { changed, closed } = mergeCells(this.#cellQueue.map((r) => r.plan));
-    // Key → position in `closed`, built when a newer round first comes during the burst.
-    let index: Map<string, number> | undefined;
+    // Position of each cell in `closed`, built when a newer round first comes during the burst.
+    let index: CellPositions | undefined;
     let next = 0;
     for (;;) {
       if (changed.length > 0) {
@@ -209,18 +209,18 @@ export class FlushPipeline {
       // its own size, not the burst's: a newer closed cell already written goes again at the end.
       if (index === undefined) {
         closed = closed.slice();
-        index = new Map(closed.map((c, i) => [cellKey(c), i]));
+        index = new CellPositions();
+        for (let i = 0; i < closed.length; i++) index.set(closed[i]!, i);
       }
       for (const c of newer.changed) {
-        const at = index.get(cellKey(c));
+        const at = index.get(c);
         if (at !== undefined && at >= next) closed[at] = c;
       }
       for (const c of newer.closed) {
-        const key = cellKey(c);
-        const at = index.get(key);
+        const at = index.get(c);
         if (at !== undefined && at >= next) closed[at] = c;
         else {
-          index.set(key, closed.length);
+          index.set(c, closed.length);
           closed.push(c);
         }
       }
@@ -296,6 +296,28 @@ export function mergeCells(plans: readonly FlushPlan[]): MergedCells {
     if (closed) out.closed.push(cell);
   }
   return out;
+}
+
+/**
+ * Positions of cells by (minute, slice), then ad id: a closing burst holds millions of cells, and
+ * keyed by their own ad id strings (the aggregate state's) an entry needs no new key string.
+ */
+class CellPositions {
+  readonly #bySliceMinute = new Map<string, Map<string, number>>();
+
+  get(c: MinuteCount): number | undefined {
+    return this.#bySliceMinute.get(`${c.minute}\n${c.slice}`)?.get(c.adId);
+  }
+
+  set(c: MinuteCount, at: number): void {
+    const key = `${c.minute}\n${c.slice}`;
+    let ads = this.#bySliceMinute.get(key);
+    if (ads === undefined) {
+      ads = new Map();
+      this.#bySliceMinute.set(key, ads);
+    }
+    ads.set(c.adId, at);
+  }
 }
 
 function cellKey(c: MinuteCount): string {

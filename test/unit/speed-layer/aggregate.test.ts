@@ -21,6 +21,15 @@ const options: AggregateOptions = {
 };
 const START = Date.UTC(2026, 0, 1, 12, 0, 0);
 const T0 = 1_000_000;
+/** One click five seconds into the first minute (the idle and snapshot cases). */
+const ONE_CLICK = {
+  clickId: 'c1',
+  adId: 'a',
+  timestampMs: START + 5_000,
+  userId: 'u',
+  ip: '1.1.1.1',
+  country: 'US',
+};
 
 /** An in-memory speed view: what the flush plans wrote, by absolute upsert. */
 class FakeView {
@@ -133,14 +142,7 @@ describe('speed aggregate + reduce', () => {
 
   it('closes minutes of an idle partition once processing time moves on', () => {
     const state = new PartitionState(0, { ...options, idleTimeoutMs: 10_000 }, T0);
-    const event = {
-      clickId: 'c1',
-      adId: 'a',
-      timestampMs: START + 5_000,
-      userId: 'u',
-      ip: '1.1.1.1',
-      country: 'US',
-    };
+    const event = ONE_CLICK;
     expect(state.add(event, T0)).toBe('counted');
     state.closeMinutes();
     state.drainChanges();
@@ -155,14 +157,7 @@ describe('speed aggregate + reduce', () => {
   });
 
   it('never moves the watermark of a lagging partition by idleness, nor any while fetching is paused', () => {
-    const event = {
-      clickId: 'c1',
-      adId: 'a',
-      timestampMs: START + 5_000,
-      userId: 'u',
-      ip: '1.1.1.1',
-      country: 'US',
-    };
+    const event = ONE_CLICK;
     const state = new PartitionState(0, { ...options, idleTimeoutMs: 10_000 }, T0);
     state.add(event, T0);
     // Records wait behind the last one consumed: a minute of silence is the consumer's, not idleness.
@@ -202,14 +197,7 @@ describe('speed aggregate + reduce', () => {
       minutes: [{ minute: START, closed: false, ids: ['c1', 'c2'], counts: { all: [['a', 2]] } }],
     };
     const state = PartitionState.restore(decodeSnapshot(gzipSync(JSON.stringify(v1))), options, T0);
-    const event = {
-      clickId: 'c1',
-      adId: 'a',
-      timestampMs: START + 6_000,
-      userId: 'u',
-      ip: '1.1.1.1',
-      country: 'US',
-    };
+    const event = { ...ONE_CLICK, timestampMs: START + 6_000 };
     expect(state.add(event, T0)).toBe('duplicate');
     expect(state.add({ ...event, clickId: 'c3' }, T0)).toBe('counted');
     expect(state.minute(START)?.counts.get('all')?.get('a')).toBe(3);

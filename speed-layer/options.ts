@@ -46,8 +46,8 @@ export interface SpeedLayerOptions {
    */
   maxPendingRows: number;
   /**
-   * Backpressure: fetching also stops while writes are pending and the V8 heap in use is above
-   * this many MiB (default 640), keeping the process under the 1 GB RSS budget when the store is
+   * Backpressure: fetching also stops while writes are pending and the V8 heap in use plus
+   * external memory (the typed arrays of the click id tables) is above this many MiB (default 640), keeping the process under the 1 GB RSS budget when the store is
    * slow.
    */
   maxHeapMb: number;

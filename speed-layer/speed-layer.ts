@@ -220,7 +220,9 @@ export class SpeedLayer implements Lifecycle {
   #checkBackpressure(): void {
     const pendingRows = this.#pipeline.pendingRows() + this.#states.changedCells();
     this.metrics.pendingRows.set(pendingRows);
-    const heapBytes = getHeapStatistics().used_heap_size;
+    // External memory too: the click id tables of open minutes are typed arrays outside the heap.
+    const heap = getHeapStatistics();
+    const heapBytes = heap.used_heap_size + heap.external_memory;
     const change = this.#gate.update({ pendingRows, heapBytes });
     if (change === undefined || this.#consumer === undefined) return;
     const heapMb = Math.round(heapBytes / 1024 / 1024);

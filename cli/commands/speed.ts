@@ -41,7 +41,8 @@ Options:
   --max-pending-rows <n>   backpressure: stop fetching from Kafka while more rows than this wait to
                            be written to Cassandra, resume at half (default ${SPEED_DEFAULTS.maxPendingRows})
   --max-heap-mb <n>        backpressure: also stop fetching while writes are pending and the V8
-                           heap in use is above this (default ${SPEED_DEFAULTS.maxHeapMb})
+                           heap in use plus external memory (typed arrays) is above this
+                           (default ${SPEED_DEFAULTS.maxHeapMb})
   --session-timeout <ms>   Kafka group session timeout: how long a crashed instance holds its
                            partitions (default ${SPEED_DEFAULTS.sessionTimeoutMs}; the broker's minimum is usually 6000)
   --metrics-port <n>       port of GET /metrics and /healthz (default METRICS_PORT, 9464; 0 = any free port)

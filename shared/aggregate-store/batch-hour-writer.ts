@@ -2,6 +2,7 @@ import { type Client, types } from 'cassandra-driver';
 import { hourOf, MINUTE_MS } from '../aggregation/time.ts';
 import { mapLimit } from '../async/map-limit.ts';
 import { translateCassandraError } from '../cassandra/errors.ts';
+import { partitionChunks } from '../cassandra/partition-batches.ts';
 import { writeConcurrently } from '../cassandra/write-concurrently.ts';
 import { AdclickError, ErrorCodes } from '../errors/errors.ts';
 import type { HourCells, MinuteCount, TopList } from './types.ts';
@@ -96,7 +97,7 @@ export function topHourOf(endMinute: number): number {
 /**
  * Writes rows grouped by partition key (the first `keyColumns` values of each row), as unlogged
  * batches of one partition each — one mutation per batch for the replica, so no coordinator
- * fan-out — several in flight at once. Partitions with a single row go as plain statements.
+ * fan-out — several in flight at once. Chunks of a single row go as plain statements.
  * Rows of one table and hour are absolute values, so a retried batch converges.
  */
 async function writePartitionBatches(
@@ -107,22 +108,16 @@ async function writePartitionBatches(
   operation: string,
 ): Promise<void> {
   if (rows.length === 0) return;
-  const partitions = new Map<string, unknown[][]>();
-  for (const row of rows) {
-    const key = row
+  const keyOf = (row: unknown[]) =>
+    row
       .slice(0, keyColumns)
       .map((v) => (v instanceof Date ? v.getTime() : String(v)))
       .join('\u0000');
-    const rowsOfKey = partitions.get(key);
-    if (rowsOfKey === undefined) partitions.set(key, [row]);
-    else rowsOfKey.push(row);
-  }
   const singles: unknown[][] = [];
   const batches: unknown[][][] = [];
-  for (const rowsOfKey of partitions.values()) {
-    if (rowsOfKey.length === 1) singles.push(rowsOfKey[0]!);
-    else
-      for (let i = 0; i < rowsOfKey.length; i += BATCH_ROWS) batches.push(rowsOfKey.slice(i, i + BATCH_ROWS));
+  for (const chunk of partitionChunks(rows, keyOf, BATCH_ROWS)) {
+    if (chunk.length === 1) singles.push(chunk[0]!);
+    else batches.push(chunk);
   }
   try {
     await Promise.all([

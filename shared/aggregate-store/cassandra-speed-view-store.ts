@@ -4,6 +4,7 @@ import type { AdCount } from '../aggregation/top-n.ts';
 import { connectCassandraClient } from '../cassandra/client.ts';
 import { translateCassandraError } from '../cassandra/errors.ts';
 import { cassandraOptionsFrom } from '../cassandra/options.ts';
+import { partitionChunks } from '../cassandra/partition-batches.ts';
 import { writeConcurrently } from '../cassandra/write-concurrently.ts';
 import type { AdclickConfig } from '../config/types.ts';
 import { AdclickError, ErrorCodes } from '../errors/errors.ts';
@@ -63,19 +64,7 @@ function batchByPartition<T>(
   size: number,
   into: Statement[][],
 ): void {
-  const groups = new Map<string, Statement[]>();
-  for (const item of items) {
-    const key = partition(item);
-    let rows = groups.get(key);
-    if (rows === undefined) {
-      rows = [];
-      groups.set(key, rows);
-    }
-    rows.push(statement(item));
-  }
-  for (const rows of groups.values()) {
-    for (let i = 0; i < rows.length; i += size) into.push(rows.slice(i, i + size));
-  }
+  for (const chunk of partitionChunks(items, partition, size)) into.push(chunk.map(statement));
 }
 
 /**
@@ -140,7 +129,7 @@ export class CassandraSpeedViewStore implements SpeedViewStore {
     batchByPartition(
       [...minuteSlices.values()],
       (c) => String(c.minute),
-      (c) => ({ query: Q.upsertMinuteSlice, params: [new Date(c.minute), c.slice] }),
+      (c) => ({ query: Q.upsertMinuteSlice, params: [v.timestamp(c.minute), v.text(c.slice)] }),
       sliceBatchRows,
       batches,
     );

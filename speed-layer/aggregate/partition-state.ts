@@ -1,7 +1,9 @@
 import { slicesOf } from '../../shared/aggregation/definition.ts';
 import { MINUTE_MS, minuteOf } from '../../shared/aggregation/time.ts';
 import type { ClickEvent } from '../../shared/click-event/types.ts';
+import { AdIds } from './ad-ids.ts';
 import { ClickIdSet } from './click-id-set.ts';
+import { FrozenCells } from './frozen-cells.ts';
 import type {
   AddOutcome,
   AggregateOptions,
@@ -38,6 +40,8 @@ export class PartitionState {
   /** Records wait in Kafka behind the last one consumed (see `setLagging`). */
   #lagging = false;
   readonly #minutes = new Map<number, MinuteState>();
+  /** Ad ids of the closed minutes' compact cells. */
+  readonly #ads = new AdIds();
   readonly #lateIds = new Set<string>();
   #changes: StateChanges = { cells: new Map(), closed: [] };
   #changedCells = 0;
@@ -120,6 +124,7 @@ export class PartitionState {
     for (const [minute, state] of this.#minutes) {
       if (!state.closed && minute + MINUTE_MS <= wm) {
         state.closed = true;
+        state.counts = this.#freeze(state.counts);
         this.#changes.closed.push(minute);
       }
       if (state.closed && state.ids !== undefined && minute + 2 * MINUTE_MS <= wm) state.ids = undefined;
@@ -175,8 +180,9 @@ export class PartitionState {
     state.#watermarkMs = snapshot.watermarkMs ?? Number.NEGATIVE_INFINITY;
     for (const id of snapshot.lateIds) state.#lateIds.add(id);
     for (const m of snapshot.minutes) {
-      const counts: SliceCounts = new Map();
+      let counts: SliceCounts = new Map();
       for (const [slice, ads] of Object.entries(m.counts)) counts.set(slice, new Map(ads));
+      if (m.closed) counts = state.#freeze(counts);
       state.#minutes.set(m.minute, {
         counts,
         closed: m.closed,
@@ -184,6 +190,13 @@ export class PartitionState {
       });
     }
     return state;
+  }
+
+  /** A closed minute's cells in their compact form (it takes no more clicks). */
+  #freeze(counts: SliceCounts): SliceCounts {
+    const frozen: SliceCounts = new Map();
+    for (const [slice, ads] of counts) frozen.set(slice, FrozenCells.from(ads, this.#ads));
+    return frozen;
   }
 
   #openMinute(minute: number): MinuteState {
@@ -199,7 +212,8 @@ export class PartitionState {
       this.#changes.cells.set(minute, changed);
     }
     for (const slice of slicesOf(event, this.#options.definition)) {
-      let ads = counts.get(slice);
+      // Only open minutes are counted into, and theirs are Maps (closed ones are frozen).
+      let ads = counts.get(slice) as Map<string, number> | undefined;
       if (ads === undefined) {
         ads = new Map();
         counts.set(slice, ads);

@@ -19,8 +19,11 @@ export interface AggregateOptions {
   retainMs: number;
 }
 
-/** Cells of one minute: slice → ad → clicks. */
-export type SliceCounts = Map<string, Map<string, number>>;
+/**
+ * Cells of one minute: slice → ad → clicks. An open minute's are Maps; a closed minute's are
+ * `FrozenCells` (read-only, compact).
+ */
+export type SliceCounts = Map<string, ReadonlyMap<string, number>>;
 
 /** One minute of one partition. */
 export interface MinuteState {

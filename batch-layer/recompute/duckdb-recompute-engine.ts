@@ -1,20 +1,18 @@
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { TopList } from '../../shared/aggregate-store/types.ts';
+import { ALL_SLICE } from '../../shared/aggregation/definition.ts';
 import { closeDuckDb, type DuckDbSession, duckDbError, openDuckDb } from '../duckdb/duckdb.ts';
+import { cellsSql, kafkaOrderStatsQuery, packedKafkaOrderFits } from './cells-sql.ts';
 import { DuckDbHourCells } from './duckdb-hour-cells.ts';
 import { rankTopLists } from './duckdb-top-lists.ts';
 import {
-  cellsSql,
   copyAggMinuteSql,
   copyAggTopSql,
   createTopsSql,
   dropRankingTablesSql,
-  hourClicksQuery,
   hourRawRowsFromStatsQuery,
   hourRawRowsQuery,
-  hourSlicesQuery,
-  kafkaOrderStatsQuery,
-  packedKafkaOrderFits,
+  hourTotalsQuery,
 } from './recompute-sql.ts';
 import type { HourAggregates, HourComputeInput, RecomputeEngine } from './types.ts';
 
@@ -75,7 +73,12 @@ export class DuckDbRecomputeEngine implements RecomputeEngine {
         files.length > 0 &&
         packedKafkaOrderFits((await connection.runAndReadAll(kafkaOrderStatsQuery(files))).getRows());
       await connection.run(cellsSql({ hour, files, definition, packedOrder }));
-      const clicks = (await connection.runAndReadAll(hourClicksQuery(hour))).getRows()[0]![0] as number;
+      // agg/minute is written on a second connection while the rest runs: DuckDB's export then
+      // uses the core that the small queries and the single-threaded ranking leave free.
+      if (input.aggMinuteFile !== undefined) {
+        aggMinute = exportOnOwnConnection(instance, copyAggMinuteSql(hour, input.aggMinuteFile));
+        aggMinute.catch(() => undefined);
+      }
       const [statsRows, openGroups] = (
         await connection.runAndReadAll(hourRawRowsFromStatsQuery(hour, files))
       ).getRows()[0] as [number, number];
@@ -85,13 +88,7 @@ export class DuckDbRecomputeEngine implements RecomputeEngine {
           : ((await connection.runAndReadAll(hourRawRowsQuery(hour, files))).getRows()[0]![0] as number);
       stage('dedup + cells (one statement)');
 
-      // agg/minute is written on a second connection while Node reads and ranks: DuckDB's export
-      // then uses the core the single-threaded ranking leaves free.
-      if (input.aggMinuteFile !== undefined) {
-        aggMinute = exportOnOwnConnection(instance, copyAggMinuteSql(hour, input.aggMinuteFile));
-        aggMinute.catch(() => undefined);
-      }
-      const { topLists, rankedCells } = await rankTopLists(
+      const { topLists, rankedCells, minuteTops } = await rankTopLists(
         connection,
         hour,
         definition,
@@ -103,7 +100,10 @@ export class DuckDbRecomputeEngine implements RecomputeEngine {
         await connection.run(copyAggTopSql(input.aggTopFile));
         stage('agg/top Parquet');
       }
-      const slices = (await connection.runAndReadAll(hourSlicesQuery(hour))).getRows() as [string, number][];
+      const slices = (
+        await connection.runAndReadAll(hourTotalsQuery(hour, minuteTops ? 'minute_tops' : 'cells'))
+      ).getRows() as [string, number, number][];
+      const clicks = slices.find(([slice]) => slice === ALL_SLICE)?.[2] ?? 0;
       const generation = this.generation;
       const cells = new DuckDbHourCells(
         connection,

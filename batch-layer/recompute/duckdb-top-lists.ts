@@ -20,6 +20,8 @@ import { rankingSpan, unsettledMinutes } from './top-n-candidates.ts';
 export interface RankedTopLists {
   topLists: TopList[];
   rankedCells: number;
+  /** Whether the `minute_tops` table was made (its totals then serve `hourTotalsQuery`). */
+  minuteTops: boolean;
 }
 
 /**
@@ -36,13 +38,14 @@ export async function rankTopLists(
   perMinute: number,
   stage: (name: string) => void,
 ): Promise<RankedTopLists> {
-  if (definition.topN <= 0 || definition.windowsMinutes.length === 0) return { topLists: [], rankedCells: 0 };
+  if (definition.topN <= 0 || definition.windowsMinutes.length === 0)
+    return { topLists: [], rankedCells: 0, minuteTops: false };
   const { from, span } = rankingSpan(hour, definition);
   await connection.run(minuteTopsSql(from, Math.max(perMinute, definition.topN), definition.topN));
   const slices = (await connection.runAndReadAll(candidateSlicesQuery)).getColumnsJS()[0] as
     | string[]
     | undefined;
-  if (slices === undefined || slices.length === 0) return { topLists: [], rankedCells: 0 };
+  if (slices === undefined || slices.length === 0) return { topLists: [], rankedCells: 0, minuteTops: true };
   const bounds = new Map<string, Float64Array>(slices.map((s) => [s, new Float64Array(span)]));
   for (const [slice, minute, bound] of (await connection.runAndReadAll(outsiderBoundQuery)).getRows() as [
     string,
@@ -72,7 +75,7 @@ export async function rankTopLists(
     topLists = slidingTopLists(cells, hour, definition);
     stage('unsettled windows: more candidates, ranked again');
   }
-  return { topLists, rankedCells: cells.ad.length };
+  return { topLists, rankedCells: cells.ad.length, minuteTops: true };
 }
 
 /** The cells of the `candidates` table's (slice, ad) pairs, ads ranked in ad_id order. */

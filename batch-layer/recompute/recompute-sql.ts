@@ -1,104 +1,23 @@
-import {
-  type AggregationDefinition,
-  DIMENSIONS,
-  sliceGroupingSql,
-} from '../../shared/aggregation/definition.ts';
 import { HOUR_MS } from '../../shared/aggregation/time.ts';
 import { sqlString, sqlStringList } from '../duckdb/duckdb.ts';
 
 /**
- * The batch layer's SQL (DuckDB dialect), kept apart from the engine so it can be read and tested
- * on its own. Tables: `cells` (per-minute counts straight from the raw files), `ads` (every ad id
- * of the cells with its rank in ad_id order), `tops` (ranked lists, filled by the engine).
- *
- * Dedup rule: a click is identified by `click_id` within the hour of its event time. Retries of
- * one click carry the same event time, so they always meet in the same hour and count once. If a
- * buggy client reuses a `click_id` with a different ad, country or time inside one hour, the row
- * that came first in Kafka order — lowest `kafka_partition`, then lowest `kafka_offset` — wins.
- * Deduplicating per hour keeps every hour's recompute independent of every other hour's files
- * (the files read span the hour and the one before, so "which hour" is one comparison).
- *
- * Dedup and counting are ONE statement, so the deduplicated clicks stream through DuckDB's
- * pipeline instead of being materialised as a table and scanned again.
+ * The batch layer's SQL (DuckDB dialect) after the dedup, kept apart from the engine so it can be
+ * read and tested on its own. Tables: `cells` (per-minute counts, made by `cellsSql` in
+ * `cells-sql.ts`), `ads` (every candidate ad id with its rank in ad_id order), `tops` (ranked
+ * lists, filled by the engine).
  */
-export function cellsSql(input: {
-  hour: number;
-  files: readonly string[];
-  definition: AggregationDefinition;
-  /** Kafka order fits one BIGINT (see `packedKafkaOrderFits`); otherwise a HUGEINT is used. */
-  packedOrder?: boolean;
-}): string {
-  const from = input.hour - HOUR_MS;
-  const to = input.hour + HOUR_MS;
-  if (input.files.length === 0)
-    return 'CREATE OR REPLACE TABLE cells (ad_id VARCHAR, slice VARCHAR, minute BIGINT, clicks BIGINT)';
-  const columns = ['ad_id', 'click_timestamp', ...dimensionColumns(input.definition)];
-  const slices = sliceGroupingSql(input.definition, ['ad_id', 'minute']);
-  // Kafka order as one fixed-width number (partition in the high bits): arg_min over it is much
-  // cheaper than over a struct of the two, and over a BIGINT cheaper than over a HUGEINT.
-  const kafkaOrder = input.packedOrder
-    ? `(kafka_partition::BIGINT << ${OFFSET_BITS}) + kafka_offset`
-    : '(kafka_partition::HUGEINT << 64) + kafka_offset';
-  return `CREATE OR REPLACE TABLE cells AS
-WITH clicks AS (
-  SELECT ${columns.map((c) => `arg_min(${c}, ${kafkaOrder}) AS ${c}`).join(', ')}
-  FROM read_parquet(${sqlStringList(input.files)}, union_by_name = true)
-  WHERE click_timestamp >= make_timestamp(${from * 1000}::BIGINT)
-    AND click_timestamp < make_timestamp(${to * 1000}::BIGINT)
-  GROUP BY click_id, click_timestamp >= make_timestamp(${input.hour * 1000}::BIGINT)
-)
-SELECT ad_id, ${slices.slice} AS slice, epoch_ms(date_trunc('minute', click_timestamp)) AS minute,
-       count(*)::BIGINT AS clicks
-FROM clicks
-GROUP BY ${slices.groupBy}`;
-}
-
-/** Offsets below 2^47 (140 trillion) and partitions below 2^16 pack into one non-negative BIGINT. */
-const OFFSET_BITS = 47;
-const PARTITION_BITS = 16;
 
 /**
- * Min and max of `kafka_partition` and `kafka_offset` over the files, from their Parquet footers'
- * statistics (no data read): one row per column with row groups, row groups with statistics, min,
- * max.
+ * Per slice with cells in `[hour, hour + 1 h)`: its cells and clicks (distinct clicks of the hour
+ * are the `all` slice's), sorted by slice. From `minute_tops` when the ranking made it — its
+ * per-minute totals cover the hour (see `minuteTopsSql`), so the 4M-cell table is not scanned
+ * again — else from `cells`.
  */
-export function kafkaOrderStatsQuery(files: readonly string[]): string {
-  return `SELECT path_in_schema, count(*)::DOUBLE, count(stats_min_value)::DOUBLE,
-       min(TRY_CAST(stats_min_value AS BIGINT))::DOUBLE, max(TRY_CAST(stats_max_value AS BIGINT))::DOUBLE
-FROM parquet_metadata(${sqlStringList(files)})
-WHERE path_in_schema IN ('kafka_partition', 'kafka_offset') GROUP BY path_in_schema`;
-}
-
-/**
- * Whether `(partition << 47) + offset` orders the files' rows exactly as (partition, offset) does:
- * only when every row group of both columns has statistics proving the bounds. Files without
- * statistics keep the wide key, so the dedup rule never depends on the writer.
- */
-export function packedKafkaOrderFits(rows: readonly (readonly unknown[])[]): boolean {
-  const limits: Record<string, number> = {
-    kafka_partition: 2 ** PARTITION_BITS,
-    kafka_offset: 2 ** OFFSET_BITS,
-  };
-  const seen = new Set<string>();
-  for (const [column, groups, withStats, min, max] of rows) {
-    const limit = limits[String(column)];
-    if (limit === undefined) continue;
-    if (groups !== withStats || typeof min !== 'number' || typeof max !== 'number') return false;
-    if (min < 0 || max >= limit) return false;
-    seen.add(String(column));
-  }
-  return seen.size === 2;
-}
-
-/** Lake columns the slices read (the same ones `slicesSql` names). */
-function dimensionColumns(definition: AggregationDefinition): string[] {
-  return [...new Set(definition.dimensions.map((d) => DIMENSIONS[d]))];
-}
-
-/** Distinct clicks of the hour, from the `all` cells. */
-export function hourClicksQuery(hour: number): string {
-  return `SELECT coalesce(sum(clicks), 0)::DOUBLE FROM cells
-WHERE slice = 'all' AND minute >= ${hour} AND minute < ${hour + HOUR_MS}`;
+export function hourTotalsQuery(hour: number, from: 'cells' | 'minute_tops'): string {
+  const [cells, clicks] = from === 'cells' ? ['count(*)', 'sum(clicks)'] : ['sum(cells)', 'sum(clicks)'];
+  return `SELECT slice, ${cells}::DOUBLE AS cells, ${clicks}::DOUBLE AS clicks FROM ${from}
+WHERE minute >= ${hour} AND minute < ${hour + HOUR_MS} GROUP BY slice ORDER BY slice`;
 }
 
 /**
@@ -136,13 +55,15 @@ WHERE click_timestamp >= make_timestamp(${hour * 1000}::BIGINT)
  * The candidate ads of `top-n-candidates.ts`: per (slice, minute) from `fromMinute` on, the ads of
  * the `k` largest cells (which of several tied ads are taken does not matter) and, where the k-th
  * and the n-th largest counts are equal, every ad with that count. `max(clicks, k)` holds the k
- * largest counts whichever tied ads `arg_max` took, so its minimum is the k-th count.
+ * largest counts whichever tied ads `arg_max` took, so its minimum is the k-th count. The same
+ * scan keeps each (slice, minute)'s cells and clicks for `hourTotalsQuery`.
  */
 export function minuteTopsSql(fromMinute: number, k: number, n: number): string {
   return `CREATE OR REPLACE TEMP TABLE minute_tops AS
 SELECT slice, minute, arg_max(ad_id, clicks, ${k}) AS top,
        CASE WHEN count(*) >= ${k} THEN list_min(max(clicks, ${k})) ELSE 0 END AS kth,
-       CASE WHEN count(*) >= ${k} THEN list_min(max(clicks, ${n})) ELSE 0 END AS nth
+       CASE WHEN count(*) >= ${k} THEN list_min(max(clicks, ${n})) ELSE 0 END AS nth,
+       count(*) AS cells, sum(clicks) AS clicks
 FROM cells WHERE minute >= ${fromMinute} GROUP BY slice, minute;
 CREATE OR REPLACE TEMP TABLE candidates AS
 SELECT DISTINCT slice, unnest(top) AS ad_id FROM minute_tops
@@ -185,18 +106,13 @@ export const adIdsQuery = 'SELECT ad_id FROM ads ORDER BY ad';
 /**
  * The candidates' cells from `fromMinute` on, as numbers only: slice index (into `slices`), ad
  * rank, minute, clicks. Strings stay in DuckDB; Node resolves them through the two small lists.
+ * One join against the (slice, ad_id) → (slice index, rank) table of the few thousand candidates.
  */
 export function candidateCellsQuery(fromMinute: number, slices: readonly string[]): string {
-  return `SELECT (list_position(${sqlStringList(slices)}, c.slice) - 1)::INTEGER AS s, a.ad,
-       c.minute::DOUBLE AS minute, c.clicks::DOUBLE AS clicks
-FROM cells c SEMI JOIN candidates USING (slice, ad_id) JOIN ads a USING (ad_id)
+  return `SELECT k.s, k.ad, c.minute::DOUBLE AS minute, c.clicks::DOUBLE AS clicks
+FROM cells c JOIN (SELECT slice, ad_id, (list_position(${sqlStringList(slices)}, slice) - 1)::INTEGER AS s, ad
+                   FROM candidates JOIN ads USING (ad_id)) k USING (slice, ad_id)
 WHERE c.minute >= ${fromMinute}`;
-}
-
-/** Cells and slices of `[hour, hour + 1 h)`: what the batch view writer will read. */
-export function hourSlicesQuery(hour: number): string {
-  return `SELECT slice, count(*)::DOUBLE FROM cells
-WHERE minute >= ${hour} AND minute < ${hour + HOUR_MS} GROUP BY slice ORDER BY slice`;
 }
 
 /** The cells of `[hour, hour + 1 h)` with their strings, for the batch view writer. */

@@ -107,12 +107,20 @@ describe('DuckDbRecomputeEngine', () => {
     expectTopListsOfRecount(result.topLists, recount, slices, hour, definition);
   }, 60_000);
 
-  it('keeps the first row in Kafka order when a click_id is reused with another ad', async () => {
+  it('keeps the first row in Kafka order when a click_id is reused with another ad, time and country', async () => {
     const hour = Date.UTC(2026, 0, 31, 9);
     const base = { userId: 'u', ip: '198.51.100.1', country: 'US' };
     const rows: RawClickRow[] = [
       { ...base, clickId: 'x', adId: 'ad-b', timestampMs: hour + 1_000, kafkaPartition: 2, kafkaOffset: 1n },
-      { ...base, clickId: 'x', adId: 'ad-a', timestampMs: hour + 70_000, kafkaPartition: 1, kafkaOffset: 9n },
+      {
+        ...base,
+        clickId: 'x',
+        adId: 'ad-a',
+        timestampMs: hour + 70_000,
+        kafkaPartition: 1,
+        kafkaOffset: 9n,
+        country: 'KR',
+      },
       { ...base, clickId: 'x', adId: 'ad-c', timestampMs: hour + 2_000, kafkaPartition: 1, kafkaOffset: 10n },
     ];
     const file = join(dir, 'reuse.parquet');
@@ -120,8 +128,11 @@ describe('DuckDbRecomputeEngine', () => {
     await writer.writeRaw(rows, file);
     await writer.close();
     const result = await engine.compute({ hour, hourFiles: [file], previousHourFiles: [], definition });
-    expect((await readAllCells(result.cells)).filter((c) => c.slice === 'all')).toEqual([
+    // Every slice takes the winner's ad, minute and country: one click, counted in `all` and KR.
+    const cells = (await readAllCells(result.cells)).sort((a, b) => a.slice.localeCompare(b.slice));
+    expect(cells).toEqual([
       { adId: 'ad-a', slice: 'all', minute: hour + MINUTE_MS, count: 1 },
+      { adId: 'ad-a', slice: 'country=KR', minute: hour + MINUTE_MS, count: 1 },
     ]);
     expect(result).toMatchObject({ rawRows: 3, clicks: 1 });
   });

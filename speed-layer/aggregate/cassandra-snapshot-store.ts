@@ -1,4 +1,5 @@
 import { type Client, types } from 'cassandra-driver';
+import { mapLimit } from '../../shared/async/map-limit.ts';
 import { translateCassandraError } from '../../shared/cassandra/errors.ts';
 import { AdclickError, ErrorCodes } from '../../shared/errors/errors.ts';
 
@@ -9,6 +10,19 @@ export interface StoredSnapshot {
   offset: string;
   state: Buffer;
   /** The saver's claim on the partition (`SnapshotStore.claim`); ignored by `load`. */
+  epoch: number;
+  /** Closed minutes the state refers to that are not stored yet: written first, under `epoch`. */
+  minutes?: ReadonlyArray<{ minute: number; counts: Buffer }>;
+  /**
+   * The oldest minute the state refers to: once it is saved, stored minutes before it are never
+   * read again and are deleted.
+   */
+  keepFrom?: number;
+}
+
+/** A stored closed minute: the minute and the epoch it was written under. */
+export interface StoredMinuteRef {
+  minute: number;
   epoch: number;
 }
 
@@ -22,6 +36,15 @@ export interface SnapshotStore {
   claim(group: string, partition: number): Promise<number>;
   /** @returns partitions whose save was refused because another process claimed them since. */
   save(group: string, snapshots: readonly StoredSnapshot[]): Promise<number[]>;
+  /**
+   * The cells of stored closed minutes (as `StoredSnapshot.minutes` gave them), by minute.
+   * @throws AdclickError `INTERNAL` when one is missing (the state refers to it: never deleted)
+   */
+  loadMinutes(
+    group: string,
+    partition: number,
+    refs: readonly StoredMinuteRef[],
+  ): Promise<Map<number, Buffer>>;
 }
 
 const Q = {
@@ -37,21 +60,31 @@ const Q = {
   saveState:
     'INSERT INTO speed_snapshot_states (consumer_group, partition, epoch, topic, offset, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
   dropOlder: 'DELETE FROM speed_snapshot_states WHERE consumer_group = ? AND partition = ? AND epoch < ?',
+  saveMinute:
+    'INSERT INTO speed_snapshot_minutes (consumer_group, partition, minute, epoch, counts) VALUES (?, ?, ?, ?, ?)',
+  loadMinute:
+    'SELECT counts FROM speed_snapshot_minutes WHERE consumer_group = ? AND partition = ? AND minute = ? AND epoch = ?',
+  dropMinutes: 'DELETE FROM speed_snapshot_minutes WHERE consumer_group = ? AND partition = ? AND minute < ?',
 } as const;
+
+/** Stored minutes read at once by a restore. */
+const MINUTE_READS = 8;
 
 /** Claims lost to a concurrent claimer before giving up (each retry reads the new epoch). */
 const CLAIM_ATTEMPTS = 10;
 
 /**
- * `SnapshotStore` in Cassandra (migrations 010, 013 and 015), on a connected client: claims and the
+ * `SnapshotStore` in Cassandra (migrations 010, 013, 015 and 016), on a connected client: claims and the
  * check of every save are lightweight transactions on `epoch` in `speed_snapshots` (fencing); the
  * states themselves are plain writes to `speed_snapshot_states`, one row per owner epoch, and a
- * load reads the newest one.
+ * load reads the newest one. Closed minutes are written once each to `speed_snapshot_minutes`.
  */
 export class CassandraSnapshotStore implements SnapshotStore {
   readonly #client: Client;
   /** Epoch whose older rows were last deleted, per `group\npartition`. */
   readonly #pruned = new Map<string, number>();
+  /** Minute before which stored minutes were last deleted, per `group\npartition`. */
+  readonly #prunedMinutes = new Map<string, number>();
 
   constructor(client: Client) {
     this.#client = client;
@@ -121,6 +154,13 @@ export class CassandraSnapshotStore implements SnapshotStore {
         snapshots.map(async (s) => {
           const offset = types.Long.fromString(s.offset);
           const epoch = types.Long.fromNumber(s.epoch);
+          // Minutes before the state that refers to them; a refused save leaves them unreferenced
+          // under the superseded epoch, deleted with the new owner's first prune.
+          await mapLimit(s.minutes ?? [], MINUTE_READS, (m) =>
+            this.#client.execute(Q.saveMinute, [group, s.partition, new Date(m.minute), epoch, m.counts], {
+              prepare: true,
+            }),
+          );
           // The state in a plain write to this owner's own row, then the claim checked through
           // Paxos with a few bytes: the claim row's offset never runs ahead of a stored state. A
           // refused check leaves a state in the superseded owner's row, which is still a valid
@@ -135,34 +175,66 @@ export class CassandraSnapshotStore implements SnapshotStore {
           const check = await this.#client.execute(
             Q.check,
             [s.topic, offset, now, group, s.partition, epoch],
-            { prepare: true },
-          );
-          if (!check.wasApplied()) return false;
-          await this.#client.execute(
-            Q.saveState,
-            [group, s.partition, epoch, s.topic, offset, s.state, now],
             {
               prepare: true,
             },
           );
-          const key = `${group}\n${s.partition}`;
-          if (this.#pruned.get(key) !== s.epoch) {
-            // Once per epoch: rows of owners before the previous one are never read again.
-            await this.#client.execute(
-              Q.dropOlder,
-              [group, s.partition, types.Long.fromNumber(s.epoch - 1)],
-              {
-                prepare: true,
-              },
-            );
-            this.#pruned.set(key, s.epoch);
-          }
+          if (!check.wasApplied()) return false;
+          await this.#prune(group, s);
           return true;
         }),
       );
       return snapshots.filter((_, i) => !applied[i]).map((s) => s.partition);
     } catch (error) {
       throw translateCassandraError(error, { operation: 'save of speed snapshots' });
+    }
+  }
+
+  async loadMinutes(
+    group: string,
+    partition: number,
+    refs: readonly StoredMinuteRef[],
+  ): Promise<Map<number, Buffer>> {
+    const out = new Map<number, Buffer>();
+    try {
+      await mapLimit(refs, MINUTE_READS, async (ref) => {
+        const rs = await this.#client.execute(
+          Q.loadMinute,
+          [group, partition, new Date(ref.minute), types.Long.fromNumber(ref.epoch)],
+          { prepare: true },
+        );
+        const counts = rs.first()?.counts as Buffer | null | undefined;
+        if (counts == null) {
+          throw new AdclickError(
+            ErrorCodes.INTERNAL,
+            `speed snapshot of ${group}/${partition} refers to minute ${new Date(ref.minute).toISOString()} (epoch ${ref.epoch}), which is not stored`,
+          );
+        }
+        out.set(ref.minute, counts);
+      });
+    } catch (error) {
+      throw error instanceof AdclickError
+        ? error
+        : translateCassandraError(error, { operation: 'load of speed snapshot minutes' });
+    }
+    return out;
+  }
+
+  /** After a saved state: older owners' state rows (once per epoch) and minutes it no longer needs. */
+  async #prune(group: string, s: StoredSnapshot): Promise<void> {
+    const key = `${group}\n${s.partition}`;
+    if (this.#pruned.get(key) !== s.epoch) {
+      // Rows of owners before the previous one are never read again.
+      await this.#client.execute(Q.dropOlder, [group, s.partition, types.Long.fromNumber(s.epoch - 1)], {
+        prepare: true,
+      });
+      this.#pruned.set(key, s.epoch);
+    }
+    if (s.keepFrom !== undefined && (this.#prunedMinutes.get(key) ?? Number.NEGATIVE_INFINITY) < s.keepFrom) {
+      await this.#client.execute(Q.dropMinutes, [group, s.partition, new Date(s.keepFrom)], {
+        prepare: true,
+      });
+      this.#prunedMinutes.set(key, s.keepFrom);
     }
   }
 }

@@ -4,7 +4,7 @@ import type { Logger } from '../../shared/logger/logger.ts';
 import type { SpeedMetrics } from '../metrics/speed-metrics.ts';
 import type { SnapshotStore, StoredSnapshot } from './cassandra-snapshot-store.ts';
 import type { PartitionStates } from './partition-states.ts';
-import { decodeSnapshot, encodeSnapshotAsync } from './snapshot-codec.ts';
+import { decodeSnapshot, encodeForSave, storedMinuteRefs, withStoredMinutes } from './snapshot-codec.ts';
 import type { PartitionSnapshot } from './state-types.ts';
 
 /** A snapshot taken at flush round `seq`, encoded when its save is due. */
@@ -47,6 +47,8 @@ export class PartitionSnapshots {
   #assigned = new Set<number>();
   /** Partition → our claim on its snapshot row (`SnapshotStore.claim`). */
   readonly #epochs = new Map<number, number>();
+  /** Partition → its closed minutes stored so far (minute → epoch written under). */
+  readonly #storedMinutes = new Map<number, Map<number, number>>();
 
   constructor(deps: PartitionSnapshotsDeps) {
     this.#d = deps;
@@ -109,7 +111,7 @@ export class PartitionSnapshots {
     for (const p of this.#dirty) {
       if (!this.#d.states.has(p)) continue;
       // A copy: encoded later, off the cell path, while the state moves on.
-      const snapshot = this.#d.states.get(p).snapshot();
+      const snapshot = this.#d.states.get(p).snapshot(this.#storedMinutes.get(p));
       this.#pending.set(p, { seq, snapshot, epoch: this.#epochs.get(p) ?? 0 });
     }
     this.#dirty.clear();
@@ -129,12 +131,16 @@ export class PartitionSnapshots {
     const started = performance.now();
     const due = [...this.#pending.values()].filter((s) => s.seq <= through);
     for (const s of due) {
-      s.stored ??= {
+      if (s.stored !== undefined) continue;
+      const split = await encodeForSave(s.snapshot, s.epoch);
+      s.stored = {
         partition: s.snapshot.partition,
         topic: this.#d.topic,
         offset: s.snapshot.nextOffset,
-        state: await encodeSnapshotAsync(s.snapshot),
+        state: split.state,
         epoch: s.epoch,
+        minutes: split.minutes,
+        ...(split.keepFrom === undefined ? {} : { keepFrom: split.keepFrom }),
       };
     }
     // A partition revoked or fenced meanwhile has left the map: its snapshot is not ours to save.
@@ -161,6 +167,7 @@ export class PartitionSnapshots {
       const entry = this.#pending.get(s.partition);
       if (entry?.stored === s) this.#pending.delete(s.partition);
       this.#saved.set(s.partition, s.offset);
+      this.#noteStoredMinutes(s);
       this.#d.metrics.snapshotBytes.set({ partition: String(s.partition) }, s.state.byteLength);
     }
     return saved;
@@ -173,7 +180,21 @@ export class PartitionSnapshots {
     this.#dirty.delete(partition);
     this.#pending.delete(partition);
     this.#epochs.delete(partition);
+    this.#storedMinutes.delete(partition);
     this.#d.states.drop(partition);
+  }
+
+  /** Minutes a saved snapshot stored are referred to from now on; those before it are gone. */
+  #noteStoredMinutes(saved: StoredSnapshot): void {
+    let stored = this.#storedMinutes.get(saved.partition);
+    if (stored === undefined) {
+      stored = new Map();
+      this.#storedMinutes.set(saved.partition, stored);
+    }
+    for (const m of saved.minutes ?? []) stored.set(m.minute, saved.epoch);
+    const keepFrom = saved.keepFrom;
+    if (keepFrom !== undefined)
+      for (const minute of stored.keys()) if (minute < keepFrom) stored.delete(minute);
   }
 
   async #restore(partition: number): Promise<void> {
@@ -190,8 +211,15 @@ export class PartitionSnapshots {
           `consumer group ${groupId} has snapshots of topic ${stored.topic}, not ${topic}: use another group`,
         );
       }
-      const snapshot = decodeSnapshot(stored.state);
+      const decoded = decodeSnapshot(stored.state);
+      const refs = storedMinuteRefs(decoded);
+      const snapshot = withStoredMinutes(
+        decoded,
+        await this.#d.snapshots.loadMinutes(groupId, partition, refs),
+      );
+      if (!this.#assigned.has(partition)) return;
       states.restore({ ...snapshot, partition, nextOffset: stored.offset });
+      this.#storedMinutes.set(partition, new Map(refs.map((r) => [r.minute, r.epoch])));
       this.#saved.set(partition, stored.offset);
     } else {
       // No snapshot: start from the earliest record still in the log.

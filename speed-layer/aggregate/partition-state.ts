@@ -156,7 +156,11 @@ export class PartitionState {
     return [...this.#minutes.keys()].sort((a, b) => a - b);
   }
 
-  snapshot(): PartitionSnapshot {
+  /**
+   * @param stored closed minute → epoch its counts are stored under: such a minute is referred
+   * to (`stored`) instead of copied, so a snapshot's cost stays that of the open minutes
+   */
+  snapshot(stored: ReadonlyMap<number, number> = new Map()): PartitionSnapshot {
     return {
       partition: this.partition,
       nextOffset: this.nextOffset,
@@ -165,9 +169,10 @@ export class PartitionState {
       lateIds: [...this.#lateIds],
       minutes: this.minutes().map((minute) => {
         const s = this.#minutes.get(minute)!;
-        const counts: Record<string, Array<[string, number]>> = {};
-        for (const [slice, ads] of s.counts) counts[slice] = [...ads];
-        return { minute, closed: s.closed, idHashes: s.ids === undefined ? null : s.ids.toBase64(), counts };
+        const idHashes = s.ids === undefined ? null : s.ids.toBase64();
+        const epoch = s.closed ? stored.get(minute) : undefined;
+        if (epoch !== undefined) return { minute, closed: true, idHashes, counts: {}, stored: epoch };
+        return { minute, closed: s.closed, idHashes, counts: countsRecord(s.counts) };
       }),
     };
   }
@@ -180,6 +185,8 @@ export class PartitionState {
     state.#watermarkMs = snapshot.watermarkMs ?? Number.NEGATIVE_INFINITY;
     for (const id of snapshot.lateIds) state.#lateIds.add(id);
     for (const m of snapshot.minutes) {
+      // Put back by `withStoredMinutes` before a restore; an empty minute here would lose clicks.
+      if (m.stored != null) throw new Error(`minute ${m.minute} of the snapshot is not loaded`);
       let counts: SliceCounts = new Map();
       for (const [slice, ads] of Object.entries(m.counts)) counts.set(slice, new Map(ads));
       if (m.closed) counts = state.#freeze(counts);
@@ -237,6 +244,13 @@ export class PartitionState {
       if (oldest !== undefined) this.#lateIds.delete(oldest);
     }
   }
+}
+
+/** A minute's counts in the snapshot form: slice → [adId, count][]. */
+export function countsRecord(counts: SliceCounts): Record<string, Array<[string, number]>> {
+  const out: Record<string, Array<[string, number]>> = {};
+  for (const [slice, ads] of counts) out[slice] = [...ads];
+  return out;
 }
 
 /** A minute's click ids from a snapshot: hashes (format 2) or the ids themselves (format 1). */

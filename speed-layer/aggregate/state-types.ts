@@ -61,8 +61,13 @@ export interface PartitionSnapshot {
     ids?: string[] | null;
     /** The minute's `ClickIdSet` (`toBase64`), null once the ids are dropped. */
     idHashes?: string | null;
-    /** slice → [adId, count][] */
+    /** slice → [adId, count][] (empty when `stored`: the counts are in their own row). */
     counts: Record<string, Array<[string, number]>>;
+    /**
+     * A closed minute whose counts are stored on their own, once (format 3): the epoch they were
+     * written under (`SnapshotStore.loadMinutes`).
+     */
+    stored?: number | null;
   }>;
 }
 

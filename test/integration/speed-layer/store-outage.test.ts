@@ -78,6 +78,7 @@ describe('speed layer while Cassandra is unavailable', () => {
     const snapshots: SnapshotStore = {
       load: (group, partition) => realSnapshots.load(group, partition),
       claim: (group, partition) => realSnapshots.claim(group, partition),
+      loadMinutes: (group, partition, refs) => realSnapshots.loadMinutes(group, partition, refs),
       save: async (group, list: readonly StoredSnapshot[]) => {
         outage.check();
         return realSnapshots.save(group, list);

@@ -7,7 +7,13 @@ import { generateAll } from '../../../shared/generator/generator.ts';
 import type { GeneratedRecord } from '../../../shared/generator/types.ts';
 import { PartitionState } from '../../../speed-layer/aggregate/partition-state.ts';
 import { type FlushPlan, PartitionStates } from '../../../speed-layer/aggregate/partition-states.ts';
-import { decodeSnapshot, encodeSnapshot } from '../../../speed-layer/aggregate/snapshot-codec.ts';
+import {
+  decodeSnapshot,
+  encodeForSave,
+  encodeSnapshot,
+  storedMinuteRefs,
+  withStoredMinutes,
+} from '../../../speed-layer/aggregate/snapshot-codec.ts';
 import type { AggregateOptions } from '../../../speed-layer/aggregate/state-types.ts';
 import { recountSpeed } from '../../helpers/recount.ts';
 
@@ -65,14 +71,27 @@ function stream(clicks: number, seed: number): GeneratedRecord[] {
   });
 }
 
-/** Feeds records in order, flushing every `flushEvery` records, optionally through snapshots. */
-function run(records: GeneratedRecord[], flushEvery: number, viaSnapshots: boolean, listsEvery = 1) {
+/**
+ * Feeds records in order, flushing every `flushEvery` records, optionally through snapshots:
+ * `whole` restores each partition from its full snapshot, `stored` as the speed layer saves them
+ * (closed minutes stored once on their own, the state referring to them).
+ */
+async function run(
+  records: GeneratedRecord[],
+  flushEvery: number,
+  via: 'none' | 'whole' | 'stored',
+  listsEvery = 1,
+) {
   let flushes = 0;
   let states = new PartitionStates(options);
   const view = new FakeView();
   let late = 0;
   let duplicates = 0;
-  records.forEach((r, i) => {
+  /** Stored minutes by `partition|minute|epoch`, and each partition's minute → epoch. */
+  const minuteRows = new Map<string, Buffer>();
+  const stored = new Map<number, Map<number, number>>();
+  let epoch = 1;
+  for (const [i, r] of records.entries()) {
     const parsed = parseClick(r.value);
     if (parsed.ok) {
       const outcome = states.get(r.partition).add(parsed.event, T0);
@@ -80,20 +99,33 @@ function run(records: GeneratedRecord[], flushEvery: number, viaSnapshots: boole
       if (outcome === 'duplicate') duplicates++;
     }
     states.get(r.partition).nextOffset = String(i + 1);
-    if ((i + 1) % flushEvery === 0) {
-      // Top lists only every `listsEvery` flushes, and snapshots only at those (as the speed layer).
-      const lists = ++flushes % listsEvery === 0;
-      view.apply(states.plan(T0, { deferTopLists: !lists }));
-      if (viaSnapshots && lists) {
-        const restored = new PartitionStates(options);
-        for (const p of states.partitions())
-          restored.restore(decodeSnapshot(encodeSnapshot(states.get(p).snapshot())), T0);
-        states = restored;
+    if ((i + 1) % flushEvery !== 0) continue;
+    // Top lists only every `listsEvery` flushes, and snapshots only at those (as the speed layer).
+    const lists = ++flushes % listsEvery === 0;
+    view.apply(states.plan(T0, { deferTopLists: !lists }));
+    if (via === 'none' || !lists) continue;
+    const restored = new PartitionStates(options);
+    for (const p of states.partitions()) {
+      if (via === 'whole') {
+        restored.restore(decodeSnapshot(encodeSnapshot(states.get(p).snapshot())), T0);
+        continue;
       }
+      // Save (a new owner epoch every time), then restore from what was saved.
+      const split = await encodeForSave(states.get(p).snapshot(stored.get(p)), epoch);
+      for (const m of split.minutes) minuteRows.set(`${p}|${m.minute}|${epoch}`, m.counts);
+      const decoded = decodeSnapshot(split.state);
+      const refs = storedMinuteRefs(decoded);
+      const blobs = new Map(
+        refs.map((ref) => [ref.minute, minuteRows.get(`${p}|${ref.minute}|${ref.epoch}`)!]),
+      );
+      restored.restore(withStoredMinutes(decoded, blobs), T0);
+      stored.set(p, new Map(refs.map((ref) => [ref.minute, ref.epoch])));
     }
-  });
+    epoch++;
+    states = restored;
+  }
   view.apply(states.plan(T0));
-  return { view, late, duplicates };
+  return { view, late, duplicates, storedMinutes: minuteRows.size };
 }
 
 function expectMatchesRecount(records: GeneratedRecord[], view: FakeView, late: number): void {
@@ -118,9 +150,9 @@ function expectMatchesRecount(records: GeneratedRecord[], view: FakeView, late: 
 }
 
 describe('speed aggregate + reduce', () => {
-  it('equals the independent recount (cells, late, top lists)', () => {
+  it('equals the independent recount (cells, late, top lists)', async () => {
     const records = stream(6000, 7);
-    const { view, late, duplicates } = run(records, 97, false);
+    const { view, late, duplicates } = await run(records, 97, 'none');
     expect(duplicates).toBeGreaterThan(0);
     expectMatchesRecount(records, view, late);
     // Minutes well behind the last watermark were marked closed, and no cell changed after that.
@@ -128,15 +160,29 @@ describe('speed aggregate + reduce', () => {
     expect(view.afterClosure).toEqual([]);
   });
 
-  it('gives the same result when state goes through a snapshot at every flush', () => {
+  it('gives the same result when state goes through a snapshot at every flush', async () => {
     const records = stream(4000, 11);
-    const { view, late } = run(records, 53, true);
+    const { view, late } = await run(records, 53, 'whole');
     expectMatchesRecount(records, view, late);
   });
 
-  it('ranks deferred top lists later without losing any, through snapshots', () => {
+  it('gives the same result through snapshots whose closed minutes are stored once, on their own', async () => {
+    const records = stream(4000, 11);
+    const { view, late, storedMinutes } = await run(records, 53, 'stored');
+    expectMatchesRecount(records, view, late);
+    // Each closed minute of a partition stored once, not again with every later snapshot.
+    const closedMinutes = new Set(
+      records.flatMap((r) =>
+        r.event === undefined ? [] : [`${r.partition}|${Math.floor(r.event.timestampMs / MINUTE_MS)}`],
+      ),
+    );
+    expect(storedMinutes).toBeGreaterThan(0);
+    expect(storedMinutes).toBeLessThanOrEqual(closedMinutes.size);
+  });
+
+  it('ranks deferred top lists later without losing any, through snapshots', async () => {
     const records = stream(4000, 13);
-    const { view, late } = run(records, 29, true, 3);
+    const { view, late } = await run(records, 29, 'stored', 3);
     expectMatchesRecount(records, view, late);
   });
 

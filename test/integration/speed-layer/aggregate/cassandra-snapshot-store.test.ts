@@ -76,4 +76,54 @@ describe('CassandraSnapshotStore fencing', () => {
     expect(new Set(epochs).size).toBe(3);
     expect(Math.max(...epochs)).toBe(4);
   });
+
+  it('stores closed minutes once before the state, keyed by epoch, and deletes those no state needs', async () => {
+    const ks = await createTestKeyspace({
+      config: testConfig(),
+      prefix: 'speed_minutes',
+      registerCleanup: onTestFinished,
+    });
+    const store = new CassandraSnapshotStore(ks.client);
+    const m = (i: number) => Date.UTC(2026, 0, 1, 12, i);
+    const first = await store.claim('g', 0);
+    const minutes = [0, 1, 2].map((i) => ({ minute: m(i), counts: Buffer.from(`m${i}-e1`) }));
+    expect(await store.save('g', [{ ...snapshot(0, '10', first, 's1'), minutes, keepFrom: m(0) }])).toEqual(
+      [],
+    );
+    const loaded = await store.loadMinutes('g', 0, [
+      { minute: m(0), epoch: first },
+      { minute: m(2), epoch: first },
+    ]);
+    expect([...loaded].map(([k, v]) => [k, v.toString()])).toEqual(
+      expect.arrayContaining([
+        [m(0), 'm0-e1'],
+        [m(2), 'm2-e1'],
+      ]),
+    );
+    expect(loaded.size).toBe(2);
+
+    // A new owner stores its own minutes under its epoch: the old owner's rows stay as they are.
+    const second = await store.claim('g', 0);
+    const newer = [{ minute: m(2), counts: Buffer.from('m2-e2') }];
+    expect(
+      await store.save('g', [{ ...snapshot(0, '20', second, 's2'), minutes: newer, keepFrom: m(1) }]),
+    ).toEqual([]);
+    expect((await store.loadMinutes('g', 0, [{ minute: m(2), epoch: first }])).get(m(2))?.toString()).toBe(
+      'm2-e1',
+    );
+    expect((await store.loadMinutes('g', 0, [{ minute: m(2), epoch: second }])).get(m(2))?.toString()).toBe(
+      'm2-e2',
+    );
+    // Minutes before the saved state's oldest are gone; a state referring to one is an error.
+    await expect(store.loadMinutes('g', 0, [{ minute: m(0), epoch: first }])).rejects.toMatchObject({
+      code: 'INTERNAL',
+    });
+    // A superseded owner's save writes nothing the new owner's state refers to.
+    const stale = [{ minute: m(1), counts: Buffer.from('stale') }];
+    expect(await store.save('g', [{ ...snapshot(0, '15', first, 'old'), minutes: stale }])).toEqual([0]);
+    expect((await store.loadMinutes('g', 0, [{ minute: m(1), epoch: first }])).get(m(1))?.toString()).toBe(
+      'stale',
+    );
+    expect((await store.load('g', 0))?.state.toString()).toBe('s2');
+  });
 });

@@ -132,11 +132,13 @@ export const createTopsSql =
 /**
  * `agg/minute` of the hour. Rows are not sorted: sorting a million cells cost more than the rest
  * of the export, and Parquet readers filter by the min/max statistics of each row group anyway.
+ * ZSTD level 1: as small as the default level 3 on these files (16.2 MB for 4.3M cells) and
+ * ~0.1–0.2 s faster to write.
  */
 export function copyAggMinuteSql(hour: number, file: string): string {
   return `COPY (SELECT ad_id, slice, make_timestamp(minute * 1000) AS minute, clicks FROM cells
 WHERE minute >= ${hour} AND minute < ${hour + HOUR_MS})
-TO ${sqlString(file)} (FORMAT PARQUET, COMPRESSION ZSTD)`;
+TO ${sqlString(file)} (FORMAT PARQUET, COMPRESSION ZSTD, COMPRESSION_LEVEL 1)`;
 }
 
 /**
@@ -147,7 +149,7 @@ export function copyAggTopSql(file: string): string {
   return `COPY (SELECT window_minutes, slice, make_timestamp(end_minute::BIGINT * 1000) AS end_minute,
        unnest(range(1, len(a) + 1)) AS rank, unnest(a) AS ad_id, unnest(c) AS clicks
 FROM (SELECT *, from_json(ad_ids, '["VARCHAR"]') AS a, from_json(counts, '["BIGINT"]') AS c FROM tops))
-TO ${sqlString(file)} (FORMAT PARQUET, COMPRESSION ZSTD)`;
+TO ${sqlString(file)} (FORMAT PARQUET, COMPRESSION ZSTD, COMPRESSION_LEVEL 1)`;
 }
 
 /** Frees the ranking's tables, keeping `cells` for the batch view writer. */

@@ -82,6 +82,8 @@ export class SpeedLayer implements Lifecycle {
       allowedLatenessMs: options.allowedLatenessMs,
       idleTimeoutMs: options.idleTimeoutMs,
       retainMs: options.retainMinutes * MINUTE_MS,
+      // Re-keyed clicks are counted in their ad's partition only.
+      keyedByAd: options.rekey,
     });
     this.#partitions = new PartitionSnapshots({
       topic: options.topic,

@@ -33,6 +33,29 @@ export function topN(entries: Iterable<AdCount>, n: number): AdCount[] {
   return heap.sort(compareAdCounts);
 }
 
+/**
+ * `topN` of a Map of ad → count, without an entry object per ad: an ad is only materialised when
+ * it beats the heap's worst entry, so ranking a window of millions of ads costs one Map walk.
+ */
+export function topNOfCounts(counts: ReadonlyMap<string, number>, n: number): AdCount[] {
+  if (n <= 0) return [];
+  const heap: AdCount[] = [];
+  const worse = (a: AdCount, b: AdCount) => compareAdCounts(a, b) > 0;
+  for (const [adId, count] of counts) {
+    if (count <= 0) continue;
+    if (heap.length < n) {
+      heap.push({ adId, count });
+      siftUp(heap, heap.length - 1, worse);
+      continue;
+    }
+    const root = heap[0]!;
+    if (count < root.count || (count === root.count && adId > root.adId)) continue;
+    heap[0] = { adId, count };
+    siftDown(heap, 0, worse);
+  }
+  return heap.sort(compareAdCounts);
+}
+
 /** Sums counts per ad over several lists or maps (e.g. minutes of a window, or two views). */
 export function sumByAd(parts: Iterable<Iterable<AdCount>>): Map<string, number> {
   const totals = new Map<string, number>();

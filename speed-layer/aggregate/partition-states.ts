@@ -2,6 +2,7 @@ import type { ClosedMinute, MinuteCount, TopList } from '../../shared/aggregate-
 import { MINUTE_MS, minuteOf } from '../../shared/aggregation/time.ts';
 import { type MinuteCountsSource, topListsFor } from '../reduce/top-lists.ts';
 import type { PartitionTopList } from '../reduce/types.ts';
+import { WindowRanker } from '../reduce/window-ranker.ts';
 import { PartitionState } from './partition-state.ts';
 import type { AggregateOptions, PartitionSnapshot } from './state-types.ts';
 
@@ -46,8 +47,10 @@ export class PartitionStates {
   readonly #states = new Map<number, PartitionState>();
   /** End of the newest minute ranked so far (the reduce node's frontier), for `perPartition`. */
   #frontierEnd: number | undefined;
-  /** Minutes changed per slice since top lists were last ranked (kept across deferred plans). */
-  readonly #pendingOwn = new Map<PartitionState, Map<string, Set<number>>>();
+  /** Per partition, ads changed per slice and minute since top lists were last ranked. */
+  readonly #pendingOwn = new Map<PartitionState, Map<string, Map<number, Set<string>>>>();
+  /** The reduce node's local step of each partition (`perPartition`). */
+  readonly #rankers = new WeakMap<PartitionState, WindowRanker>();
   readonly #pendingBySlice = new Map<string, Set<number>>();
   /** Newest minute each partition state has a closed marker for. */
   readonly #marked = new WeakMap<PartitionState, number>();
@@ -124,18 +127,20 @@ export class PartitionStates {
     nowMs = Date.now(),
     options: { perPartition?: boolean; deferTopLists?: boolean; idle?: boolean } = {},
   ): FlushPlan {
-    const changedByState: Array<[PartitionState, Map<string, Set<number>>]> = [];
+    const changedByState: Array<[PartitionState, Map<string, Map<number, Set<string>>>]> = [];
     const changedKeys = new Map<number, Map<string, Set<string>>>();
     const closed: ClosedMinute[] = [];
     const closedMinutes: Array<[PartitionState, number]> = [];
     const changedBySlice = this.#pendingBySlice;
+    const keyed = this.#options.keyedByAd === true;
+    const cells: MinuteCount[] = [];
     for (const state of this.#states.values()) {
       if (options.idle !== false) state.advanceIdle(nowMs);
       state.closeMinutes();
       const changes = state.drainChanges();
       let own = this.#pendingOwn.get(state);
       if (own === undefined) {
-        own = new Map<string, Set<number>>();
+        own = new Map<string, Map<number, Set<string>>>();
         this.#pendingOwn.set(state, own);
       }
       changedByState.push([state, own]);
@@ -152,32 +157,33 @@ export class PartitionStates {
       }
       this.#marked.set(state, marked);
       for (const [minute, slices] of changes.cells) {
-        let target = changedKeys.get(minute);
-        if (target === undefined) {
-          target = new Map();
-          changedKeys.set(minute, target);
-        }
+        if (keyed) ownCells(state, minute, slices, cells);
         for (const [slice, ads] of slices) {
-          let set = target.get(slice);
-          if (set === undefined) {
-            set = new Set();
-            target.set(slice, set);
-          }
-          for (const ad of ads) set.add(ad);
-          let minutes = changedBySlice.get(slice);
-          if (minutes === undefined) {
-            minutes = new Set();
-            changedBySlice.set(slice, minutes);
-          }
-          minutes.add(minute);
-          const ownMinutes = own.get(slice);
-          if (ownMinutes === undefined) own.set(slice, new Set([minute]));
-          else ownMinutes.add(minute);
+          // Summed over the partitions below, unless each ad lives in one (then done above).
+          if (!keyed)
+            addAll(
+              child(
+                child(changedKeys, minute, () => new Map()),
+                slice,
+                () => new Set(),
+              ),
+              ads,
+            );
+          // What the partition's ranker must look at again.
+          if (options.perPartition)
+            addAll(
+              child(
+                child(own, slice, () => new Map()),
+                minute,
+                () => new Set(),
+              ),
+              ads,
+            );
+          child(changedBySlice, slice, () => new Set()).add(minute);
         }
       }
     }
-    const cells: MinuteCount[] = [];
-    for (const [minute, slices] of changedKeys) {
+    for (const [minute, slices] of keyed ? [] : changedKeys) {
       for (const [slice, ads] of slices) {
         const parts = this.#parts(slice, minute);
         for (const adId of ads) cells.push({ adId, slice, minute, count: sumOf(parts, adId) });
@@ -186,6 +192,10 @@ export class PartitionStates {
     const closedCells: MinuteCount[] = [];
     for (const [state, minute] of closedMinutes) {
       for (const [slice, ads] of state.minute(minute)?.counts ?? []) {
+        if (keyed) {
+          for (const [adId, count] of ads) closedCells.push({ adId, slice, minute, count });
+          continue;
+        }
         const parts = this.#parts(slice, minute);
         for (const adId of ads.keys()) closedCells.push({ adId, slice, minute, count: sumOf(parts, adId) });
       }
@@ -204,12 +214,15 @@ export class PartitionStates {
 
   /**
    * Local step of the reduce node: each partition ranks its own ads (the global top-N of these
-   * lists is exact because an ad's clicks live in one partition). Only ends up to the frontier
-   * (end of the newest minute any held partition has seen) are ranked; when the frontier moves,
-   * the ends it reaches are ranked for every partition, so each partition's row exists for every
-   * end its minutes contribute to, without ranking 60 future ends per change.
+   * lists is exact because an ad's clicks live in one partition), incrementally (`WindowRanker`).
+   * Only ends up to the frontier (end of the newest minute any held partition has seen) are
+   * ranked; when the frontier moves, the ends it reaches are ranked for every partition, so each
+   * partition's row exists for every end its minutes contribute to, without ranking 60 future
+   * ends per change.
    */
-  #partitionTopLists(changedByState: Array<[PartitionState, Map<string, Set<number>>]>): PartitionTopList[] {
+  #partitionTopLists(
+    changedByState: Array<[PartitionState, Map<string, Map<number, Set<string>>>]>,
+  ): PartitionTopList[] {
     const { windowsMinutes } = this.#options.definition;
     const longest = Math.max(...windowsMinutes) * MINUTE_MS;
     let newest = Number.NEGATIVE_INFINITY;
@@ -225,30 +238,43 @@ export class PartitionStates {
       reached.push(e);
     const out: PartitionTopList[] = [];
     for (const [state, own] of changedByState) {
-      const changed = new Map<string, Set<number>>(own);
-      const extraEnds = new Map<string, number[]>();
-      if (reached.length > 0) {
-        for (const minute of state.minutes()) {
-          if (minute < reached[0]! - longest) continue;
-          for (const slice of state.minute(minute)?.counts.keys() ?? []) {
-            if (!changed.has(slice)) changed.set(slice, new Set());
-            extraEnds.set(slice, reached);
-          }
-        }
+      let ranker = this.#rankers.get(state);
+      if (ranker === undefined) {
+        ranker = new WindowRanker(state, windowsMinutes, this.#topN);
+        this.#rankers.set(state, ranker);
       }
-      if (changed.size === 0) continue;
-      const source: MinuteCountsSource = (slice, minute) => {
-        const ads = state.minute(minute)?.counts.get(slice);
-        return ads === undefined ? [] : [ads];
-      };
-      const lists = topListsFor(changed, source, windowsMinutes, this.#topN, {
-        maxEnd,
-        extraEnds,
-        skipEmpty: true,
-      });
-      for (const list of lists) out.push({ ...list, partition: state.partition });
+      for (const list of ranker.rank(this.#frontierEnd, own, reached))
+        out.push({ ...list, partition: state.partition });
     }
     return out;
+  }
+}
+
+/** The value under `key`, created by `make` if missing. */
+function child<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    map.set(key, value);
+  }
+  return value;
+}
+
+function addAll<T>(target: Set<T>, values: Iterable<T>): void {
+  for (const v of values) target.add(v);
+}
+
+/** The changed cells of one partition's minute, as its own counts (`keyedByAd`). */
+function ownCells(
+  state: PartitionState,
+  minute: number,
+  slices: ReadonlyMap<string, ReadonlySet<string>>,
+  out: MinuteCount[],
+): void {
+  const counts = state.minute(minute)?.counts;
+  for (const [slice, ads] of slices) {
+    const own = counts?.get(slice);
+    for (const adId of ads) out.push({ adId, slice, minute, count: own?.get(adId) ?? 0 });
   }
 }
 

@@ -17,6 +17,11 @@ export interface AggregateOptions {
    * window; a margin on top covers partitions whose watermarks drift apart.
    */
   retainMs: number;
+  /**
+   * Every ad's clicks are counted in one partition (the map node re-keys the others), so a cell
+   * is its partition's count and is never summed over the partitions held (default: false).
+   */
+  keyedByAd?: boolean;
 }
 
 /**

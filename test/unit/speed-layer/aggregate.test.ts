@@ -2,6 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { AggregationDefinition } from '../../../shared/aggregation/definition.ts';
 import { MINUTE_MS } from '../../../shared/aggregation/time.ts';
+import { topN } from '../../../shared/aggregation/top-n.ts';
 import { parseClick } from '../../../shared/click-event/click-event.ts';
 import { generateAll } from '../../../shared/generator/generator.ts';
 import type { GeneratedRecord } from '../../../shared/generator/types.ts';
@@ -54,7 +55,20 @@ class FakeView {
     }
     for (const m of plan.closed) this.closed.add(`${m.partition}|${m.minute}`);
     for (const t of plan.topLists) this.tops.set(`${t.windowMinutes}|${t.slice}|${t.endMinute}`, t.ads);
+    // The global step of the reduce node, as `CassandraGlobalTopLists` does it: each partition's
+    // latest list of an end, merged into the top N of their union.
+    for (const t of plan.partitionTopLists) {
+      const key = `${t.windowMinutes}|${t.slice}|${t.endMinute}`;
+      let parts = this.partitionTops.get(key);
+      if (parts === undefined) {
+        parts = new Map();
+        this.partitionTops.set(key, parts);
+      }
+      parts.set(t.partition, t.ads);
+      this.tops.set(key, topN([...parts.values()].flat(), definition.topN));
+    }
   }
+  readonly partitionTops = new Map<string, Map<number, Array<{ adId: string; count: number }>>>();
 }
 
 function stream(clicks: number, seed: number): GeneratedRecord[] {
@@ -81,9 +95,12 @@ async function run(
   flushEvery: number,
   via: 'none' | 'whole' | 'stored',
   listsEvery = 1,
+  perPartition = false,
 ) {
   let flushes = 0;
-  let states = new PartitionStates(options);
+  // Per partition as the speed layer runs with rekeying: each ad's clicks in one partition.
+  const aggregate: AggregateOptions = perPartition ? { ...options, keyedByAd: true } : options;
+  let states = new PartitionStates(aggregate);
   const view = new FakeView();
   let late = 0;
   let duplicates = 0;
@@ -102,9 +119,9 @@ async function run(
     if ((i + 1) % flushEvery !== 0) continue;
     // Top lists only every `listsEvery` flushes, and snapshots only at those (as the speed layer).
     const lists = ++flushes % listsEvery === 0;
-    view.apply(states.plan(T0, { deferTopLists: !lists }));
+    view.apply(states.plan(T0, { deferTopLists: !lists, perPartition }));
     if (via === 'none' || !lists) continue;
-    const restored = new PartitionStates(options);
+    const restored = new PartitionStates(aggregate);
     for (const p of states.partitions()) {
       if (via === 'whole') {
         restored.restore(decodeSnapshot(encodeSnapshot(states.get(p).snapshot())), T0);
@@ -124,11 +141,20 @@ async function run(
     epoch++;
     states = restored;
   }
-  view.apply(states.plan(T0));
+  view.apply(states.plan(T0, { perPartition }));
   return { view, late, duplicates, storedMinutes: minuteRows.size };
 }
 
-function expectMatchesRecount(records: GeneratedRecord[], view: FakeView, late: number): void {
+/**
+ * @param frontierOnly only window ends up to the end of the newest minute: the per-partition
+ * ranking does not rank windows ending in minutes nobody has seen yet
+ */
+function expectMatchesRecount(
+  records: GeneratedRecord[],
+  view: FakeView,
+  late: number,
+  frontierOnly = false,
+): void {
   const recount = recountSpeed(
     records.map((r) => ({ partition: r.partition, event: parseClick(r.value).ok ? r.event : undefined })),
     LATENESS,
@@ -141,7 +167,8 @@ function expectMatchesRecount(records: GeneratedRecord[], view: FakeView, late: 
   const slices = ['all', 'country=US', 'country=KR', 'country=DE'];
   for (const w of definition.windowsMinutes) {
     for (const slice of slices) {
-      for (let end = minutes[0]! + MINUTE_MS; end <= minutes.at(-1)! + w * MINUTE_MS; end += MINUTE_MS) {
+      const last = minutes.at(-1)! + (frontierOnly ? 1 : w) * MINUTE_MS;
+      for (let end = minutes[0]! + MINUTE_MS; end <= last; end += MINUTE_MS) {
         const expected = recount.top(w, slice, end, definition.topN);
         expect(view.tops.get(`${w}|${slice}|${end}`) ?? [], `top ${w} ${slice} ${end}`).toEqual(expected);
       }
@@ -178,6 +205,19 @@ describe('speed aggregate + reduce', () => {
     );
     expect(storedMinutes).toBeGreaterThan(0);
     expect(storedMinutes).toBeLessThanOrEqual(closedMinutes.size);
+  });
+
+  it('ranks each partition incrementally, and their merge equals the recount', async () => {
+    const records = stream(6000, 7);
+    const { view, late } = await run(records, 37, 'none', 1, true);
+    expect(view.partitionTops.size).toBeGreaterThan(0);
+    expectMatchesRecount(records, view, late, true);
+  });
+
+  it('ranks each partition incrementally through deferred lists and restored snapshots', async () => {
+    const records = stream(6000, 17);
+    const { view, late } = await run(records, 23, 'stored', 4, true);
+    expectMatchesRecount(records, view, late, true);
   });
 
   it('ranks deferred top lists later without losing any, through snapshots', async () => {

@@ -146,7 +146,19 @@ export class WindowRanker {
     touched: ReadonlyMap<number, ReadonlySet<string>> | undefined,
   ): AdCount[] {
     const w = this.#windows[wi]!;
-    const previous = this.#listsOf(slice)[wi]!.get(e);
+    const lists = this.#listsOf(slice)[wi]!;
+    let previous = lists.get(e);
+    // A new end whose window lost no clicks against the end before it (its leaving minute has
+    // none here): counts only grew from that end's list, by the ads of the entering minute.
+    const before = lists.get(e - MINUTE_MS);
+    const entering = this.#cells(e - MINUTE_MS, slice);
+    if (
+      previous === undefined &&
+      before !== undefined &&
+      !(this.#cells(e - MINUTE_MS - w, slice)?.size ?? 0)
+    ) {
+      previous = [...before, ...[...(entering?.keys() ?? [])].map((adId) => ({ adId, count: 0 }))];
+    }
     if (previous !== undefined) {
       const { plus, minus } = this.#terms(slice, wi, e, end, open);
       const values = new Map<string, number>();

@@ -240,7 +240,7 @@ export class PartitionStates {
     for (const [state, own] of changedByState) {
       let ranker = this.#rankers.get(state);
       if (ranker === undefined) {
-        ranker = new WindowRanker(state, windowsMinutes, this.#topN);
+        ranker = new WindowRanker(state, windowsMinutes, this.#topN, this.#options.sumsBudget);
         this.#rankers.set(state, ranker);
       }
       for (const list of ranker.rank(this.#frontierEnd, own, reached))

@@ -22,6 +22,8 @@ export interface AggregateOptions {
    * is its partition's count and is never summed over the partitions held (default: false).
    */
   keyedByAd?: boolean;
+  /** Cells the reduce node moves into or out of its running window sums per ranking (tuning). */
+  sumsBudget?: number;
 }
 
 /**

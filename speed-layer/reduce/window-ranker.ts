@@ -7,6 +7,12 @@ import type { SliceCounts } from '../aggregate/state-types.ts';
 /** slice → minute → ads whose count changed there since the previous ranking. */
 export type TouchedAds = ReadonlyMap<string, ReadonlyMap<number, ReadonlySet<string>>>;
 
+/**
+ * Cells added to or subtracted from the running sums per ranking: bounds the pause when a peak
+ * minute (millions of cells) closes or leaves a window; the rest follows in the next rankings.
+ */
+export const SUMS_BUDGET = 400_000;
+
 /** Ends behind the frontier whose last lists are kept for the incremental ranking. */
 const KEPT_ENDS = 5;
 
@@ -17,8 +23,9 @@ const KEPT_ENDS = 5;
  * - Running sums per slice and window of the partition's closed minutes inside the window that
  *   ends at the frontier (the end of the newest minute any partition of the process has seen).
  *   A closed minute takes no more clicks, so these change only when a minute closes (added) or
- *   the frontier moves past it (subtracted). An ad's count in a window is its running sum plus
- *   its cells in the few open minutes, looked up.
+ *   the frontier moves past it (subtracted), a bounded number of cells per ranking. An ad's count
+ *   in a window is its running sum plus its cells in the minutes the sums do not hold yet (the
+ *   open ones, and closed ones still to add), less those they still hold but should not.
  * - Incremental ranking: for a window end, counts only grow (clicks are only added), so the new
  *   top N lies within the previous list of that end plus the ads changed since. An ad outside
  *   both kept its count and is still outranked by the N previous entries, which only grew (ties
@@ -34,20 +41,29 @@ export class WindowRanker {
   readonly #n: number;
   #end: number | undefined;
   /**
-   * Closed minutes inside `#closed`, with their cells (immutable once closed), held here so they
-   * can be subtracted even after the state's retention has let them go.
+   * Closed minutes the running sums hold or will hold, with their cells (immutable once closed,
+   * kept here so they can be subtracted even after the state's retention has let them go) and,
+   * per slice, a bit per window whose sums hold them.
    */
-  readonly #included = new Map<number, SliceCounts>();
-  /** slice → per window: ad → clicks over the included minutes inside [end − w, end). */
+  readonly #held = new Map<number, { counts: SliceCounts; inSums: Map<string, number> }>();
+  /** slice → per window: ad → clicks over the held minutes whose bit is set. */
   readonly #closed = new Map<string, Array<Map<string, number>>>();
+  /** The state's retained minutes and the held ones, as of the ranking in progress. */
+  #known: number[] = [];
   /** slice → per window: end → its last ranked list. */
   readonly #lists = new Map<string, Array<Map<number, AdCount[]>>>();
 
-  /** @param windowsMinutes the sliding windows, in minutes */
-  constructor(state: PartitionState, windowsMinutes: readonly number[], n: number) {
+  readonly #budget: number;
+
+  /**
+   * @param windowsMinutes the sliding windows, in minutes
+   * @param sumsBudget cells added to or subtracted from the running sums per ranking
+   */
+  constructor(state: PartitionState, windowsMinutes: readonly number[], n: number, sumsBudget = SUMS_BUDGET) {
     this.#state = state;
     this.#windows = windowsMinutes.map((w) => w * MINUTE_MS);
     this.#n = n;
+    this.#budget = sumsBudget;
   }
 
   /**
@@ -59,8 +75,8 @@ export class WindowRanker {
   rank(frontier: number, touched: TouchedAds, reached: readonly number[]): TopList[] {
     const end = Math.max(frontier, this.#end ?? frontier);
     this.#advance(end);
+    this.#known = [...new Set([...this.#state.minutes(), ...this.#held.keys()])];
     const longest = Math.max(...this.#windows);
-    const open = this.#openMinutes(end - longest);
     const slices = new Set(touched.keys());
     if (reached.length > 0) {
       for (const minute of this.#state.minutes()) {
@@ -77,7 +93,7 @@ export class WindowRanker {
           for (let e = m + MINUTE_MS; e <= m + w && e <= end; e += MINUTE_MS) ends.add(e);
         }
         for (const e of [...ends].sort((a, b) => a - b)) {
-          const ads = this.#rankEnd(slice, wi, e, end, open, minutes);
+          const ads = this.#rankEnd(slice, wi, e, end, minutes);
           this.#listsOf(slice)[wi]!.set(e, ads);
           if (ads.length > 0) out.push({ windowMinutes: w / MINUTE_MS, slice, endMinute: e, ads });
         }
@@ -91,50 +107,64 @@ export class WindowRanker {
     return out;
   }
 
-  /** Moves the sums to the window ends at `end`, then takes in the minutes closed since. */
+  /**
+   * Moves the sums towards the window ends at `end`: minutes that left a window are subtracted
+   * from its sums and closed minutes inside it are added, at most `SUMS_BUDGET` cells a ranking
+   * (a closing peak minute holds millions): until then `#terms` corrects for them by lookup, so
+   * a value is exact whatever the sums hold.
+   */
   #advance(end: number): void {
-    const previous = this.#end;
-    const longest = Math.max(...this.#windows);
-    if (previous !== undefined && end > previous) {
-      for (const [minute, counts] of this.#included) {
-        this.#windows.forEach((w, wi) => {
-          if (minute >= previous - w && minute < end - w) this.#apply(counts, wi, -1);
-        });
-        if (minute < end - longest) this.#included.delete(minute);
-      }
-    }
     this.#end = end;
+    const longest = Math.max(...this.#windows);
     for (const minute of this.#state.minutes()) {
-      if (this.#included.has(minute) || minute < end - longest || minute >= end) continue;
+      if (this.#held.has(minute) || minute < end - longest || minute >= end) continue;
       const state = this.#state.minute(minute);
-      if (state === undefined || !state.closed) continue;
-      this.#windows.forEach((w, wi) => {
-        if (minute >= end - w) this.#apply(state.counts, wi, 1);
-      });
-      this.#included.set(minute, state.counts);
+      if (state?.closed) this.#held.set(minute, { counts: state.counts, inSums: new Map() });
+    }
+    let budget = this.#budget;
+    // Subtractions first (they free memory), oldest minutes first.
+    const held = [...this.#held].sort(([a], [b]) => a - b);
+    for (const leaving of [true, false]) {
+      for (const [minute, h] of held) {
+        for (const [slice, ads] of h.counts) {
+          let bits = h.inSums.get(slice) ?? 0;
+          this.#windows.forEach((w, wi) => {
+            const bit = 1 << wi;
+            const inside = minute >= end - w;
+            const has = (bits & bit) !== 0;
+            if (budget <= 0 || has === inside || leaving === inside) return;
+            this.#apply(slice, ads, wi, inside ? 1 : -1);
+            bits ^= bit;
+            budget -= ads.size;
+          });
+          h.inSums.set(slice, bits);
+        }
+      }
+    }
+    for (const [minute, h] of held) {
+      if (minute < end - longest && [...h.inSums.values()].every((bits) => bits === 0))
+        this.#held.delete(minute);
     }
   }
 
-  /** Adds (or subtracts) every cell of a closed minute to one window's sums. */
-  #apply(counts: SliceCounts, wi: number, sign: 1 | -1): void {
-    for (const [slice, ads] of counts) {
-      let perWindow = this.#closed.get(slice);
-      if (perWindow === undefined) {
-        perWindow = this.#windows.map(() => new Map<string, number>());
-        this.#closed.set(slice, perWindow);
-      }
-      const sums = perWindow[wi]!;
-      for (const [adId, count] of ads) {
-        const next = (sums.get(adId) ?? 0) + sign * count;
-        if (next === 0) sums.delete(adId);
-        else sums.set(adId, next);
-      }
+  /** Adds (or subtracts) a closed minute's cells of one slice to one window's sums. */
+  #apply(slice: string, ads: ReadonlyMap<string, number>, wi: number, sign: 1 | -1): void {
+    let perWindow = this.#closed.get(slice);
+    if (perWindow === undefined) {
+      perWindow = this.#windows.map(() => new Map<string, number>());
+      this.#closed.set(slice, perWindow);
+    }
+    const sums = perWindow[wi]!;
+    for (const [adId, count] of ads) {
+      const next = (sums.get(adId) ?? 0) + sign * count;
+      if (next === 0) sums.delete(adId);
+      else sums.set(adId, next);
     }
   }
 
-  /** Retained minutes from `from` on that are not in the running sums (open ones). */
-  #openMinutes(from: number): number[] {
-    return this.#state.minutes().filter((m) => m >= from && !this.#included.has(m));
+  /** Whether a minute's cells of a slice are in one window's running sums. */
+  #inSums(minute: number, slice: string, wi: number): boolean {
+    return ((this.#held.get(minute)?.inSums.get(slice) ?? 0) & (1 << wi)) !== 0;
   }
 
   #rankEnd(
@@ -142,7 +172,6 @@ export class WindowRanker {
     wi: number,
     e: number,
     end: number,
-    open: readonly number[],
     touched: ReadonlyMap<number, ReadonlySet<string>> | undefined,
   ): AdCount[] {
     const w = this.#windows[wi]!;
@@ -160,7 +189,7 @@ export class WindowRanker {
       previous = [...before, ...[...(entering?.keys() ?? [])].map((adId) => ({ adId, count: 0 }))];
     }
     if (previous !== undefined) {
-      const { plus, minus } = this.#terms(slice, wi, e, end, open);
+      const { plus, minus } = this.#terms(slice, wi, e, end);
       const values = new Map<string, number>();
       const add = (adId: string) => {
         if (values.has(adId)) return;
@@ -174,12 +203,11 @@ export class WindowRanker {
       return topNOfCounts(values, this.#n);
     }
     if (e === end) {
-      // Every ad with clicks in the window: a copy of the running sums plus the open minutes.
-      const totals = new Map(this.#closed.get(slice)?.[wi]);
-      for (const m of open) {
-        if (m < e - w) continue;
-        for (const [ad, count] of this.#cells(m, slice) ?? []) totals.set(ad, (totals.get(ad) ?? 0) + count);
-      }
+      // Every ad with clicks in the window: a copy of the running sums, corrected.
+      const { plus, minus } = this.#terms(slice, wi, e, end);
+      const totals = new Map(plus[0]);
+      for (const part of plus.slice(1)) for (const [ad, c] of part) totals.set(ad, (totals.get(ad) ?? 0) + c);
+      for (const part of minus) for (const [ad, c] of part) totals.set(ad, (totals.get(ad) ?? 0) - c);
       return topNOfCounts(totals, this.#n);
     }
     const sums = new Map<string, number>();
@@ -191,15 +219,14 @@ export class WindowRanker {
 
   /**
    * The counts whose sum (`plus` − `minus`) is an ad's clicks in the window [e − w, e) of a
-   * slice: the running sums and open minutes of the frontier's window, corrected by the minutes
-   * between the two ends; or, for an end a whole window behind, that window's own minutes.
+   * slice: the running sums corrected to the frontier's window, then by the minutes between the
+   * two ends; or, for an end a whole window behind, that window's own minutes.
    */
   #terms(
     slice: string,
     wi: number,
     e: number,
     end: number,
-    open: readonly number[],
   ): { plus: Array<ReadonlyMap<string, number>>; minus: Array<ReadonlyMap<string, number>> } {
     const w = this.#windows[wi]!;
     const plus: Array<ReadonlyMap<string, number>> = [];
@@ -212,16 +239,20 @@ export class WindowRanker {
       for (let m = e - w; m < e; m += MINUTE_MS) push(plus, m);
       return { plus, minus };
     }
-    const closed = this.#closed.get(slice)?.[wi];
-    if (closed !== undefined && closed.size > 0) plus.push(closed);
-    for (const m of open) if (m >= end - w) push(plus, m);
+    plus.push(this.#closed.get(slice)?.[wi] ?? new Map<string, number>());
+    // The frontier's window: its minutes the sums do not hold yet, less those they still hold.
+    for (const m of this.#known) {
+      const inside = m >= end - w && m < end;
+      if (inside !== this.#inSums(m, slice, wi)) push(inside ? plus : minus, m);
+    }
+    // Behind the frontier: minus the minutes after e, plus those before end − w.
     for (let m = e; m < end; m += MINUTE_MS) push(minus, m);
     for (let m = e - w; m < end - w; m += MINUTE_MS) push(plus, m);
     return { plus, minus };
   }
 
   #cells(minute: number, slice: string): ReadonlyMap<string, number> | undefined {
-    return this.#state.minute(minute)?.counts.get(slice);
+    return (this.#state.minute(minute)?.counts ?? this.#held.get(minute)?.counts)?.get(slice);
   }
 
   #listsOf(slice: string): Array<Map<number, AdCount[]>> {

@@ -124,10 +124,14 @@ export class PartitionState {
     for (const [minute, state] of this.#minutes) {
       if (!state.closed && minute + MINUTE_MS <= wm) {
         state.closed = true;
-        state.counts = this.#freeze(state.counts);
         this.#changes.closed.push(minute);
       }
-      if (state.closed && state.ids !== undefined && minute + 2 * MINUTE_MS <= wm) state.ids = undefined;
+      // Frozen a minute after closing, with its ids dropped: not in the same plan as the closing
+      // one, which already emits every cell of the minute (a peak minute holds millions).
+      if (state.closed && state.ids !== undefined && minute + 2 * MINUTE_MS <= wm) {
+        state.ids = undefined;
+        state.counts = this.#freeze(state.counts);
+      }
       if (state.closed && minute < keepFrom) this.#minutes.delete(minute);
     }
   }

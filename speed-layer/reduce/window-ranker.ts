@@ -121,6 +121,8 @@ export class WindowRanker {
       const state = this.#state.minute(minute);
       if (state?.closed) this.#held.set(minute, { counts: state.counts, inSums: new Map() });
     }
+    // The state freezes a minute some time after it closed: hold the compact form from then on.
+    for (const [minute, h] of this.#held) h.counts = this.#state.minute(minute)?.counts ?? h.counts;
     let budget = this.#budget;
     // Subtractions first (they free memory), oldest minutes first.
     const held = [...this.#held].sort(([a], [b]) => a - b);

@@ -160,25 +160,9 @@ export class PartitionStates {
         if (keyed) ownCells(state, minute, slices, cells);
         for (const [slice, ads] of slices) {
           // Summed over the partitions below, unless each ad lives in one (then done above).
-          if (!keyed)
-            addAll(
-              child(
-                child(changedKeys, minute, () => new Map()),
-                slice,
-                () => new Set(),
-              ),
-              ads,
-            );
+          if (!keyed) addAll(nestedSet(changedKeys, minute, slice), ads);
           // What the partition's ranker must look at again.
-          if (options.perPartition)
-            addAll(
-              child(
-                child(own, slice, () => new Map()),
-                minute,
-                () => new Set(),
-              ),
-              ads,
-            );
+          if (options.perPartition) addAll(nestedSet(own, slice, minute), ads);
           child(changedBySlice, slice, () => new Set()).add(minute);
         }
       }
@@ -258,6 +242,15 @@ function child<K, V>(map: Map<K, V>, key: K, make: () => V): V {
     map.set(key, value);
   }
   return value;
+}
+
+/** The set under `outer` then `inner`, created if missing. */
+function nestedSet<A, B, T>(map: Map<A, Map<B, Set<T>>>, outer: A, inner: B): Set<T> {
+  return child(
+    child(map, outer, () => new Map()),
+    inner,
+    () => new Set(),
+  );
 }
 
 function addAll<T>(target: Set<T>, values: Iterable<T>): void {

@@ -1,5 +1,5 @@
 import type { TopList } from '../../shared/aggregate-store/types.ts';
-import { MINUTE_MS } from '../../shared/aggregation/time.ts';
+import { MINUTE_MS, minuteOf } from '../../shared/aggregation/time.ts';
 import { type AdCount, topNOfCounts } from '../../shared/aggregation/top-n.ts';
 import type { PartitionState } from '../aggregate/partition-state.ts';
 import type { SliceCounts } from '../aggregate/state-types.ts';
@@ -73,7 +73,11 @@ export class WindowRanker {
    * @param frontier end of the newest minute seen by the process (never moves back)
    */
   rank(frontier: number, touched: TouchedAds, reached: readonly number[]): TopList[] {
-    const end = Math.max(frontier, this.#end ?? frontier);
+    // The sums follow the partition's own newest minute: a partition lagging behind the others
+    // then ranks near its sums, and ends past its data only lose the minutes leaving them.
+    const newest = this.#state.maxEventMs;
+    if (newest === undefined) return [];
+    const end = Math.max(minuteOf(newest) + MINUTE_MS, this.#end ?? Number.NEGATIVE_INFINITY);
     this.#advance(end);
     this.#known = [...new Set([...this.#state.minutes(), ...this.#held.keys()])];
     const longest = Math.max(...this.#windows);
@@ -90,7 +94,7 @@ export class WindowRanker {
       this.#windows.forEach((w, wi) => {
         const ends = new Set<number>(reached);
         for (const m of minutes?.keys() ?? []) {
-          for (let e = m + MINUTE_MS; e <= m + w && e <= end; e += MINUTE_MS) ends.add(e);
+          for (let e = m + MINUTE_MS; e <= m + w && e <= frontier; e += MINUTE_MS) ends.add(e);
         }
         for (const e of [...ends].sort((a, b) => a - b)) {
           const ads = this.#rankEnd(slice, wi, e, end, minutes);
@@ -99,9 +103,12 @@ export class WindowRanker {
         }
       });
     }
+    // Lists whose windows hold only closed minutes never change again; a few more are kept.
+    const open = this.#state.minutes().find((m) => !this.#state.minute(m)?.closed);
+    const keepFrom = Math.min(open ?? end, end - KEPT_ENDS * MINUTE_MS);
     for (const perWindow of this.#lists.values()) {
       for (const lists of perWindow) {
-        for (const e of lists.keys()) if (e < end - KEPT_ENDS * MINUTE_MS) lists.delete(e);
+        for (const e of lists.keys()) if (e <= keepFrom) lists.delete(e);
       }
     }
     return out;
@@ -204,19 +211,13 @@ export class WindowRanker {
       for (const [m, ads] of touched ?? []) if (m >= e - w && m < e) for (const ad of ads) add(ad);
       return topNOfCounts(values, this.#n);
     }
-    if (e === end) {
-      // Every ad with clicks in the window: a copy of the running sums, corrected.
-      const { plus, minus } = this.#terms(slice, wi, e, end);
-      const totals = new Map(plus[0]);
-      for (const part of plus.slice(1)) for (const [ad, c] of part) totals.set(ad, (totals.get(ad) ?? 0) + c);
-      for (const part of minus) for (const [ad, c] of part) totals.set(ad, (totals.get(ad) ?? 0) - c);
-      return topNOfCounts(totals, this.#n);
-    }
-    const sums = new Map<string, number>();
-    for (let m = e - w; m < e; m += MINUTE_MS) {
-      for (const [ad, count] of this.#cells(m, slice) ?? []) sums.set(ad, (sums.get(ad) ?? 0) + count);
-    }
-    return topNOfCounts(sums, this.#n);
+    // Every ad with clicks in the window: a copy of the running sums, corrected (or, far from
+    // the sums' end, the window's own minutes).
+    const { plus, minus } = this.#terms(slice, wi, e, end);
+    const totals = new Map(plus[0]);
+    for (const part of plus.slice(1)) for (const [ad, c] of part) totals.set(ad, (totals.get(ad) ?? 0) + c);
+    for (const part of minus) for (const [ad, c] of part) totals.set(ad, (totals.get(ad) ?? 0) - c);
+    return topNOfCounts(totals, this.#n);
   }
 
   /**
@@ -237,7 +238,7 @@ export class WindowRanker {
       const cells = this.#cells(m, slice);
       if (cells !== undefined && cells.size > 0) target.push(cells);
     };
-    if (end - e >= w) {
+    if (end - e >= w || e - w >= end) {
       for (let m = e - w; m < e; m += MINUTE_MS) push(plus, m);
       return { plus, minus };
     }
@@ -247,9 +248,11 @@ export class WindowRanker {
       const inside = m >= end - w && m < end;
       if (inside !== this.#inSums(m, slice, wi)) push(inside ? plus : minus, m);
     }
-    // Behind the frontier: minus the minutes after e, plus those before end − w.
+    // Behind the sums' end: minus the minutes after e, plus those before end − w. Past it (no
+    // clicks there yet): minus the minutes that have left e's window.
     for (let m = e; m < end; m += MINUTE_MS) push(minus, m);
     for (let m = e - w; m < end - w; m += MINUTE_MS) push(plus, m);
+    for (let m = end - w; m < e - w; m += MINUTE_MS) push(minus, m);
     return { plus, minus };
   }
 

@@ -219,6 +219,14 @@ describe('speed aggregate + reduce', () => {
     expectMatchesRecount(records, view, late, true);
   });
 
+  it('ranks partitions that lag minutes behind the others (windows ending past their own clicks)', async () => {
+    // Each partition's records in order, but one partition after the other: every partition but
+    // the first starts minutes behind the frontier the first one set.
+    const records = stream(6000, 19).sort((a, b) => a.partition - b.partition);
+    const { view, late } = await run(records, 41, 'none', 1, true, 11);
+    expectMatchesRecount(records, view, late, true);
+  });
+
   it('ranks each partition incrementally through deferred lists and restored snapshots', async () => {
     const records = stream(6000, 17);
     const { view, late } = await run(records, 23, 'stored', 4, true, 7);

@@ -189,13 +189,13 @@ export class WindowRanker {
     // A new end whose window lost no clicks against the end before it (its leaving minute has
     // none here): counts only grew from that end's list, by the ads of the entering minute.
     const before = lists.get(e - MINUTE_MS);
-    const entering = this.#cells(e - MINUTE_MS, slice);
     if (
       previous === undefined &&
       before !== undefined &&
       !(this.#cells(e - MINUTE_MS - w, slice)?.size ?? 0)
     ) {
-      previous = [...before, ...[...(entering?.keys() ?? [])].map((adId) => ({ adId, count: 0 }))];
+      const entering = this.#cells(e - MINUTE_MS, slice)?.keys() ?? [];
+      previous = [...before, ...[...entering].map((adId) => ({ adId, count: 0 }))];
     }
     if (previous !== undefined) {
       const { plus, minus } = this.#terms(slice, wi, e, end);

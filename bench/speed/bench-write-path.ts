@@ -17,6 +17,7 @@ import { createLogger } from '../../shared/logger/logger.ts';
 import { CassandraSnapshotStore } from '../../speed-layer/aggregate/cassandra-snapshot-store.ts';
 import { PartitionStates } from '../../speed-layer/aggregate/partition-states.ts';
 import { encodeSnapshot } from '../../speed-layer/aggregate/snapshot-codec.ts';
+import { FinalCellsReader } from '../../speed-layer/flush/final-cells-reader.ts';
 import { CassandraGlobalTopLists } from '../../speed-layer/reduce/cassandra-global-top-lists.ts';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
@@ -92,7 +93,10 @@ async function main(): Promise<void> {
           epoch: 1,
         })),
       );
-      await time('cells', () => store.upsertCells({ changed: plan.cells, closed: plan.closedCells }));
+      const final = new FinalCellsReader();
+      final.add(plan.finalCells);
+      const closed = plan.closedCells.concat(final.take(final.remaining));
+      await time('cells', () => store.upsertCells({ changed: plan.cells, closed }));
       await time('topLists', () => tops.publish(plan.partitionTopLists));
       await time('closed', () => store.markMinutesClosed(plan.closed));
       await time('snapshots', () => snapshots.save('bench', encoded));

@@ -4,7 +4,20 @@ import { type MinuteCountsSource, topListsFor } from '../reduce/top-lists.ts';
 import type { PartitionTopList } from '../reduce/types.ts';
 import { WindowRanker } from '../reduce/window-ranker.ts';
 import { PartitionState } from './partition-state.ts';
-import type { AggregateOptions, PartitionSnapshot } from './state-types.ts';
+import type { AggregateOptions, PartitionSnapshot, SliceCounts } from './state-types.ts';
+
+/**
+ * Every cell of a minute one partition closed, when each ad is counted in one partition
+ * (`keyedByAd`): the values are final, so the cell stage reads them in chunks as it writes them
+ * instead of the plan copying millions of cells out of a peak minute at once.
+ */
+export interface MinuteCells {
+  minute: number;
+  /** The minute's counts when it closed (a closed minute takes no more clicks). */
+  counts: SliceCounts;
+  /** Number of cells, over every slice. */
+  size: number;
+}
 
 /** What one flush writes to the speed view. */
 export interface FlushPlan {
@@ -20,6 +33,8 @@ export interface FlushPlan {
    * of open minutes only go to the per-(slice, minute) rows.
    */
   closedCells: MinuteCount[];
+  /** With `keyedByAd`, the closed minutes' cells instead of `closedCells`, read as they are written. */
+  finalCells: MinuteCells[];
   /**
    * Minutes closed by a partition's watermark since the last plan, written after `cells` (one
    * marker row each instead of rewriting every cell of the minute); also, when a partition's
@@ -174,18 +189,24 @@ export class PartitionStates {
       }
     }
     const closedCells: MinuteCount[] = [];
+    const finalCells: MinuteCells[] = [];
     for (const [state, minute] of closedMinutes) {
-      for (const [slice, ads] of state.minute(minute)?.counts ?? []) {
-        if (keyed) {
-          for (const [adId, count] of ads) closedCells.push({ adId, slice, minute, count });
-          continue;
-        }
+      const counts = state.minute(minute)?.counts;
+      if (counts === undefined) continue;
+      if (keyed) {
+        let size = 0;
+        for (const ads of counts.values()) size += ads.size;
+        finalCells.push({ minute, counts, size });
+        continue;
+      }
+      for (const [slice, ads] of counts) {
         const parts = this.#parts(slice, minute);
         for (const adId of ads.keys()) closedCells.push({ adId, slice, minute, count: sumOf(parts, adId) });
       }
     }
     closed.sort((a, b) => a.minute - b.minute || a.partition - b.partition);
-    if (options.deferTopLists) return { cells, closedCells, closed, topLists: [], partitionTopLists: [] };
+    if (options.deferTopLists)
+      return { cells, closedCells, finalCells, closed, topLists: [], partitionTopLists: [] };
     const { windowsMinutes } = this.#options.definition;
     let topLists: TopList[] = [];
     let partitionTopLists: PartitionTopList[] = [];
@@ -193,7 +214,7 @@ export class PartitionStates {
     else topLists = topListsFor(changedBySlice, this.counts, windowsMinutes, this.#topN);
     this.#pendingOwn.clear();
     this.#pendingBySlice.clear();
-    return { cells, closedCells, closed, topLists, partitionTopLists };
+    return { cells, closedCells, finalCells, closed, topLists, partitionTopLists };
   }
 
   /**

@@ -16,6 +16,7 @@ import {
   withStoredMinutes,
 } from '../../../speed-layer/aggregate/snapshot-codec.ts';
 import type { AggregateOptions } from '../../../speed-layer/aggregate/state-types.ts';
+import { FinalCellsReader } from '../../../speed-layer/flush/final-cells-reader.ts';
 import { recountSpeed } from '../../helpers/recount.ts';
 
 const definition: AggregationDefinition = { dimensions: ['country'], windowsMinutes: [1, 5, 15], topN: 10 };
@@ -46,7 +47,13 @@ class FakeView {
   /** Cells written after their minute's closure marker (must stay empty). */
   readonly afterClosure: string[] = [];
   readonly tops = new Map<string, Array<{ adId: string; count: number }>>();
+  /** The per-ad rows: every cell of a closed minute, written once the minute closed. */
+  readonly perAd = new Map<string, number>();
   apply(plan: FlushPlan): void {
+    const final = new FinalCellsReader();
+    final.add(plan.finalCells);
+    for (const c of [...plan.closedCells, ...final.take(final.remaining)])
+      this.perAd.set(`${c.adId}|${c.slice}|${c.minute}`, c.count);
     for (const c of plan.cells) {
       const key = `${c.adId}|${c.slice}|${c.minute}`;
       if (this.cells.get(key) !== c.count && [...this.closed].some((k) => k.endsWith(`|${c.minute}`)))
@@ -165,6 +172,12 @@ function expectMatchesRecount(
   expect(recount.late.size).toBeGreaterThan(0);
   const written = new Map([...view.cells].filter(([, n]) => n > 0));
   expect(written).toEqual(recount.cells);
+  // Per-ad rows hold final values, and every cell of a minute all partitions closed.
+  const closedByAll = (minute: number) => [0, 1, 2, 3].every((p) => view.closed.has(`${p}|${minute}`));
+  const expectedPerAd = [...recount.cells].filter(([key]) => closedByAll(Number(key.split('|')[2])));
+  expect(expectedPerAd.length).toBeGreaterThan(0);
+  for (const [key, count] of view.perAd) expect(count, key).toBe(recount.cells.get(key));
+  for (const [key, count] of expectedPerAd) expect(view.perAd.get(key), key).toBe(count);
   expect(late).toBe(recount.late.size);
   const minutes = recount.minutes();
   const slices = ['all', 'country=US', 'country=KR', 'country=DE'];

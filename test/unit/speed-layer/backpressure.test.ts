@@ -79,6 +79,7 @@ describe('what backpressure measures', () => {
     pipeline.push({
       cells: [1, 2, 3].map((i) => ({ adId: `a${i}`, slice: 'all', minute: 0, count: i })),
       closedCells: [],
+      finalCells: [],
       closed: [{ partition: 0, minute: 0, watermarkMs: 60_000 }],
       topLists: [],
       partitionTopLists: [],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MinuteCount } from '../../../shared/aggregate-store/types.ts';
 import { waitFor } from '../../../shared/async/wait-for.ts';
-import type { FlushPlan } from '../../../speed-layer/aggregate/partition-states.ts';
+import type { FlushPlan, MinuteCells } from '../../../speed-layer/aggregate/partition-states.ts';
 import {
   FlushPipeline,
   type FlushStages,
@@ -24,6 +24,7 @@ function plan(round: number, cells: Array<[string, number]>, withList = false): 
       : [],
     partitionTopLists: [],
     closedCells: [],
+    finalCells: [],
   };
 }
 
@@ -69,6 +70,36 @@ function recordingStages(): FlushStages & {
     },
     failed: (stage) => log.push(`failed ${stage}`),
   };
+}
+
+/** Stages that hold each cell write until released and log it as its size and first..last cell. */
+function chunkStages(): { writes: string[]; cellGates: Gate[]; stages: FlushStages } {
+  const writes: string[] = [];
+  const cellGates: Gate[] = [];
+  const stages: FlushStages = {
+    takeDue: () => undefined,
+    writeCells: async (cells) => {
+      await new Promise<void>((resolve, reject) => cellGates.push({ release: resolve, fail: reject }));
+      const all = [...cells.changed, ...cells.closed];
+      const [first, last] = [all[0], all.at(-1)];
+      writes.push(
+        `changed ${cells.changed.length} closed ${cells.closed.length} ${first?.adId}=${first?.count}..${last?.adId}=${last?.count}`,
+      );
+    },
+    writeLists: async (p) => {
+      writes.push(`lists closed ${p.closed.map((c) => c.minute).join(',')}`);
+    },
+    snapshotsDue: () => false,
+    saveSnapshots: async () => undefined,
+    failed: (stage) => writes.push(`failed ${stage}`),
+  };
+  return { writes, cellGates, stages };
+}
+
+/** Every cell of a closed minute as `MinuteCells`: `cells` ads of one slice, counts from 1. */
+function minuteCells(minute: number, cells: number, prefix: string): MinuteCells {
+  const ads = new Map(Array.from({ length: cells }, (_, i) => [`${prefix}${i}`, i + 1] as const));
+  return { minute, counts: new Map([['all', ads]]), size: cells };
 }
 
 describe('flush pipeline', () => {
@@ -135,6 +166,7 @@ describe('flush pipeline', () => {
     const empty = pipeline.push({
       cells: [],
       closedCells: [],
+      finalCells: [],
       closed: [],
       topLists: [],
       partitionTopLists: [],
@@ -150,29 +182,11 @@ describe('flush pipeline', () => {
     expect(s.saved).toEqual([empty]);
   });
 
-  it('writes newer changed cells between the chunks of a closing minute, and lists only after the whole burst', async () => {
-    const writes: string[] = [];
-    const cellGates: Gate[] = [];
-    const stages: FlushStages = {
-      takeDue: () => undefined,
-      writeCells: async (cells) => {
-        await new Promise<void>((resolve, reject) => cellGates.push({ release: resolve, fail: reject }));
-        const all = [...cells.changed, ...cells.closed];
-        const [first, last] = [all[0], all.at(-1)];
-        writes.push(
-          `changed ${cells.changed.length} closed ${cells.closed.length} ${first?.adId}=${first?.count}..${last?.adId}=${last?.count}`,
-        );
-      },
-      writeLists: async (p) => {
-        writes.push(`lists closed ${p.closed.map((c) => c.minute).join(',')}`);
-      },
-      snapshotsDue: () => false,
-      saveSnapshots: async () => undefined,
-      failed: (stage) => writes.push(`failed ${stage}`),
-    };
+  it("writes newer changed cells while a closing burst is written, and a round's lists only after its burst", async () => {
+    const { writes, cellGates, stages } = chunkStages();
     const pipeline = new FlushPipeline(stages);
     const burst: FlushPlan = {
-      ...plan(1, []),
+      ...plan(1, [['a', 1]]),
       closedCells: Array.from({ length: 12_000 }, (_, i) => ({
         adId: `c${i}`,
         slice: 'all',
@@ -182,38 +196,75 @@ describe('flush pipeline', () => {
     };
     pipeline.push(burst);
     pipeline.kick();
-    await waitFor(() => cellGates.length === 1, { timeoutMs: 1000, description: 'first chunk' });
+    await waitFor(() => cellGates.length === 1, { timeoutMs: 1000, description: 'changed cells of round 1' });
+    cellGates[0]!.release();
+    await waitFor(() => cellGates.length === 2, { timeoutMs: 1000, description: 'first chunk' });
     // The burst being written is not backlog for backpressure; rounds queued behind it are.
     const duringBurst = pipeline.pendingRows();
     expect(duringBurst).toBeLessThan(100);
-    // Rounds 2 and 3 come due during the burst: a new cell, and a newer value of a closed one.
+    // Round 2 comes during the burst: its cell is written while the first chunk still is.
     pipeline.push(plan(2, [['fresh', 1]]));
     expect(pipeline.pendingRows()).toBeGreaterThan(duringBurst);
-    // ...and of c0, already written in the first chunk, closed again (the ad's other partition).
+    pipeline.kick();
+    await waitFor(() => cellGates.length === 3, { timeoutMs: 1000, description: 'changed cells of round 2' });
+    cellGates[2]!.release();
+    // Round 3: a newer value of a closed cell (the ad's other partition closing the minute).
     const c0 = { adId: 'c0', slice: 'all', minute: 0, count: 5 };
-    pipeline.push({
-      ...plan(3, []),
-      cells: [{ adId: 'c11999', slice: 'all', minute: 0, count: 2 }, c0],
-      closedCells: [c0],
+    pipeline.push({ ...plan(3, []), cells: [c0], closedCells: [c0] });
+    pipeline.kick();
+    await waitFor(() => cellGates.length === 4, { timeoutMs: 1000, description: 'changed cells of round 3' });
+    cellGates[3]!.release();
+    await waitFor(() => writes.length === 3, {
+      timeoutMs: 1000,
+      description: 'rounds 2 and 3 changed cells',
     });
-    for (let i = 0; i < 4; i++) {
-      cellGates[i]!.release();
-      await waitFor(() => cellGates.length === i + 2 || writes.some((w) => w.startsWith('lists')), {
+    // Then the burst's chunks, and round 3's closing after them.
+    cellGates[1]!.release();
+    for (let i = 4; pipeline.writtenThrough() < 3; i++) {
+      await waitFor(() => cellGates.length > i || pipeline.writtenThrough() === 3, {
         timeoutMs: 1000,
-        description: `write ${i + 2}`,
+        description: `write ${i}`,
       });
+      cellGates[i]?.release();
     }
     await pipeline.drain(3);
     expect(writes).toEqual([
+      'changed 1 closed 0 a=1..a=1',
+      // Rounds 2 and 3 went out while the first chunk was still being written.
+      'changed 1 closed 0 fresh=1..fresh=1',
+      'changed 1 closed 0 c0=5..c0=5',
       'changed 0 closed 5000 c0=1..c4999=1',
-      'changed 3 closed 0 fresh=1..c0=5',
       'changed 0 closed 5000 c5000=1..c9999=1',
-      // The newer value of c11999 replaced the older closed one in place, still closed (final);
-      // c0's newer closed value is written again at the end.
-      'changed 0 closed 2001 c10000=1..c0=5',
-      'lists closed 1,2,3',
+      'changed 0 closed 2000 c10000=1..c11999=1',
+      // Round 1 is written; round 3's closing follows, in round order, with round 2 ahead of it.
+      'lists closed 1',
+      'changed 0 closed 1 c0=5..c0=5',
+      'lists closed 2,3',
     ]);
     expect(pipeline.writtenThrough()).toBe(3);
+  });
+
+  it('reads final cells of closed minutes a chunk at a time, in round order', async () => {
+    const { writes, cellGates, stages } = chunkStages();
+    const pipeline = new FlushPipeline(stages);
+    pipeline.push({ ...plan(1, []), finalCells: [minuteCells(0, 7_000, 'a')] });
+    pipeline.push({ ...plan(2, [['fresh', 1]]), finalCells: [minuteCells(60_000, 4_000, 'b')] });
+    expect(pipeline.pendingRows()).toBeGreaterThanOrEqual(11_000);
+    const drained = pipeline.drain(2);
+    for (let i = 0; !writes.some((w) => w.startsWith('lists')); i++) {
+      await waitFor(() => cellGates.length > i, { timeoutMs: 1000, description: `write ${i}` });
+      cellGates[i]!.release();
+      await waitFor(() => writes.length > i, { timeoutMs: 1000, description: `write ${i} done` });
+    }
+    await drained;
+    expect(writes).toEqual([
+      'changed 1 closed 0 fresh=1..fresh=1',
+      // Both minutes in chunks, across the boundary between them.
+      'changed 0 closed 5000 a0=1..a4999=5000',
+      'changed 0 closed 5000 a5000=5001..b2999=3000',
+      'changed 0 closed 1000 b3000=3001..b3999=4000',
+      'lists closed 1,2',
+    ]);
   });
 
   it('merges rounds to the newest value of each cell: changed when any round changed it, closed when any closed its minute', () => {
@@ -221,6 +272,7 @@ describe('flush pipeline', () => {
     const round = (changed: MinuteCount[], closed: MinuteCount[]): FlushPlan => ({
       cells: changed,
       closedCells: closed,
+      finalCells: [],
       closed: [],
       topLists: [],
       partitionTopLists: [],

@@ -370,6 +370,7 @@ async function main(): Promise<void> {
       freshnessP50Ms: freshness?.p50Ms ?? null,
       freshnessP99Ms: freshness?.p99Ms ?? null,
       freshnessMaxMs: freshness?.maxMs ?? null,
+      freshnessSamples: freshness?.samples ?? [],
       eventRate: EVENT_RATE,
       replay,
     };

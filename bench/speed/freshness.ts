@@ -32,6 +32,8 @@ export interface FreshnessResult {
   p50Ms: number | null;
   p99Ms: number | null;
   maxMs: number | null;
+  /** Each probe in send order: ms since the live phase began, and its freshness (null: never visible). */
+  samples: Array<[number, number | null]>;
 }
 
 const POLL_MS = 50;
@@ -57,7 +59,8 @@ export async function measureFreshness(o: FreshnessOptions): Promise<FreshnessRe
     partitions: o.partitions,
     clickPrefix: `live-${o.runId}-`,
   });
-  const pending = new Map<string, { minute: number; sentAt: number }>();
+  const pending = new Map<string, { minute: number; sentAt: number; index: number }>();
+  const samples: Array<[number, number | null]> = [];
   const latencies: number[] = [];
   let probes = 0;
   let liveRecords = 0;
@@ -70,7 +73,9 @@ export async function measureFreshness(o: FreshnessOptions): Promise<FreshnessRe
       await Promise.all(
         [...pending].map(async ([adId, p]) => {
           const cells = await o.view.minuteCounts(adId, 'all', p.minute, p.minute + MINUTE_MS);
-          if (cells.some((c) => c.count >= 1) && pending.delete(adId)) latencies.push(Date.now() - p.sentAt);
+          if (!cells.some((c) => c.count >= 1) || !pending.delete(adId)) return;
+          latencies.push(Date.now() - p.sentAt);
+          samples[p.index]![1] = Date.now() - p.sentAt;
         }),
       );
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
@@ -99,7 +104,8 @@ export async function measureFreshness(o: FreshnessOptions): Promise<FreshnessRe
         value: JSON.stringify(toWire(event)),
         partition: partitionForKey(adId, o.partitions),
       };
-      pending.set(adId, { minute: minuteOf(now), sentAt: now });
+      pending.set(adId, { minute: minuteOf(now), sentAt: now, index: samples.length });
+      samples.push([now - startMs, null]);
       await o.publisher.publish(o.topic, [record]);
     }
     if (batch.length > 0) {
@@ -125,5 +131,6 @@ export async function measureFreshness(o: FreshnessOptions): Promise<FreshnessRe
     p50Ms: pct(0.5),
     p99Ms: pct(0.99),
     maxMs: latencies.at(-1) ?? null,
+    samples,
   };
 }

@@ -31,6 +31,8 @@ export interface SpeedReport {
   freshnessP50Ms: number | null;
   freshnessP99Ms: number | null;
   freshnessMaxMs: number | null;
+  /** Per probe in send order: [ms since the live phase began, freshness ms or null]. */
+  freshnessSamples?: Array<[number, number | null]>;
   /** Clicks per second of event time in the backlog (`CLICKS / 600` in reports without it). */
   eventRate?: number;
   /**
@@ -75,6 +77,10 @@ const FIELDS: Array<[string, string]> = [
   [
     'freshnessP50Ms, freshnessP99Ms, freshnessMaxMs',
     "probe sent to Kafka → its cell readable with count 1 through the serving layer's speed view reader (`minuteCounts`), polled every 50 ms",
+  ],
+  [
+    'freshnessSamples',
+    'each probe in send order: [ms since the live phase began, its freshness in ms, or null if never visible]',
   ],
   ['targets', 'SPEC C targets'],
   [

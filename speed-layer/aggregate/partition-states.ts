@@ -2,7 +2,7 @@ import type { ClosedMinute, MinuteCount, TopList } from '../../shared/aggregate-
 import { MINUTE_MS, minuteOf } from '../../shared/aggregation/time.ts';
 import { type MinuteCountsSource, topListsFor } from '../reduce/top-lists.ts';
 import type { PartitionTopList } from '../reduce/types.ts';
-import { WindowRanker } from '../reduce/window-ranker.ts';
+import { SUMS_BUDGET, WindowRanker } from '../reduce/window-ranker.ts';
 import { PartitionState } from './partition-state.ts';
 import type { AggregateOptions, PartitionSnapshot, SliceCounts } from './state-types.ts';
 
@@ -67,6 +67,8 @@ export class PartitionStates {
   /** The reduce node's local step of each partition (`perPartition`). */
   readonly #rankers = new WeakMap<PartitionState, WindowRanker>();
   readonly #pendingBySlice = new Map<string, Set<number>>();
+  /** Rankings so far (which partition's ranker goes first). */
+  #rankings = 0;
   /** Newest minute each partition state has a closed marker for. */
   readonly #marked = new WeakMap<PartitionState, number>();
 
@@ -242,13 +244,17 @@ export class PartitionStates {
     for (let e = previous + MINUTE_MS; e <= Math.min(maxEnd, previous + longest); e += MINUTE_MS)
       reached.push(e);
     const out: PartitionTopList[] = [];
-    for (const [state, own] of changedByState) {
+    // One budget for every partition, started at a different one each ranking so none waits
+    // behind the others for its sums.
+    const budget = { cells: this.#options.sumsBudget ?? SUMS_BUDGET };
+    const start = this.#rankings++ % Math.max(1, changedByState.length);
+    for (const [state, own] of [...changedByState.slice(start), ...changedByState.slice(0, start)]) {
       let ranker = this.#rankers.get(state);
       if (ranker === undefined) {
-        ranker = new WindowRanker(state, windowsMinutes, this.#topN, this.#options.sumsBudget);
+        ranker = new WindowRanker(state, windowsMinutes, this.#topN);
         this.#rankers.set(state, ranker);
       }
-      for (const list of ranker.rank(this.#frontierEnd, own, reached))
+      for (const list of ranker.rank(this.#frontierEnd, own, reached, budget))
         out.push({ ...list, partition: state.partition });
     }
     return out;

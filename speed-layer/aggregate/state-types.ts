@@ -22,7 +22,10 @@ export interface AggregateOptions {
    * is its partition's count and is never summed over the partitions held (default: false).
    */
   keyedByAd?: boolean;
-  /** Cells the reduce node moves into or out of its running window sums per ranking (tuning). */
+  /**
+   * Cells the reduce node moves into or out of its running window sums per ranking, over every
+   * partition held (tuning; default `SUMS_BUDGET`).
+   */
   sumsBudget?: number;
 }
 

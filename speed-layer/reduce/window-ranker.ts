@@ -8,10 +8,16 @@ import type { SliceCounts } from '../aggregate/state-types.ts';
 export type TouchedAds = ReadonlyMap<string, ReadonlyMap<number, ReadonlySet<string>>>;
 
 /**
- * Cells added to or subtracted from the running sums per ranking: bounds the pause when a peak
- * minute (millions of cells) closes or leaves a window; the rest follows in the next rankings.
+ * Cells added to or subtracted from the running sums per ranking, over every partition of the
+ * process: bounds the pause when a peak minute (millions of cells) closes or leaves a window;
+ * the rest follows in the next rankings.
  */
 export const SUMS_BUDGET = 400_000;
+
+/** What is left of one ranking's `SUMS_BUDGET`, shared by the rankers of all partitions. */
+export interface SumsBudget {
+  cells: number;
+}
 
 /** Ends behind the frontier whose last lists are kept for the incremental ranking. */
 const KEPT_ENDS = 5;
@@ -53,17 +59,11 @@ export class WindowRanker {
   /** slice → per window: end → its last ranked list. */
   readonly #lists = new Map<string, Array<Map<number, AdCount[]>>>();
 
-  readonly #budget: number;
-
-  /**
-   * @param windowsMinutes the sliding windows, in minutes
-   * @param sumsBudget cells added to or subtracted from the running sums per ranking
-   */
-  constructor(state: PartitionState, windowsMinutes: readonly number[], n: number, sumsBudget = SUMS_BUDGET) {
+  /** @param windowsMinutes the sliding windows, in minutes */
+  constructor(state: PartitionState, windowsMinutes: readonly number[], n: number) {
     this.#state = state;
     this.#windows = windowsMinutes.map((w) => w * MINUTE_MS);
     this.#n = n;
-    this.#budget = sumsBudget;
   }
 
   /**
@@ -71,14 +71,15 @@ export class WindowRanker {
    * of the `reached` ends (those the frontier reached since the previous ranking) for every slice
    * with clicks near them. Empty lists are left out (they add nothing to the global merge).
    * @param frontier end of the newest minute seen by the process (never moves back)
+   * @param budget cells the running sums may still move in this ranking (taken from)
    */
-  rank(frontier: number, touched: TouchedAds, reached: readonly number[]): TopList[] {
+  rank(frontier: number, touched: TouchedAds, reached: readonly number[], budget: SumsBudget): TopList[] {
     // The sums follow the partition's own newest minute: a partition lagging behind the others
     // then ranks near its sums, and ends past its data only lose the minutes leaving them.
     const newest = this.#state.maxEventMs;
     if (newest === undefined) return [];
     const end = Math.max(minuteOf(newest) + MINUTE_MS, this.#end ?? Number.NEGATIVE_INFINITY);
-    this.#advance(end);
+    this.#advance(end, budget);
     this.#known = [...new Set([...this.#state.minutes(), ...this.#held.keys()])];
     const longest = Math.max(...this.#windows);
     const slices = new Set(touched.keys());
@@ -116,11 +117,11 @@ export class WindowRanker {
 
   /**
    * Moves the sums towards the window ends at `end`: minutes that left a window are subtracted
-   * from its sums and closed minutes inside it are added, at most `SUMS_BUDGET` cells a ranking
-   * (a closing peak minute holds millions): until then `#terms` corrects for them by lookup, so
-   * a value is exact whatever the sums hold.
+   * from its sums and closed minutes inside it are added, within the ranking's budget (a closing
+   * peak minute holds millions of cells): until then `#terms` corrects for them by lookup, so a
+   * value is exact whatever the sums hold.
    */
-  #advance(end: number): void {
+  #advance(end: number, budget: SumsBudget): void {
     this.#end = end;
     const longest = Math.max(...this.#windows);
     for (const minute of this.#state.minutes()) {
@@ -130,7 +131,6 @@ export class WindowRanker {
     }
     // The state freezes a minute some time after it closed: hold the compact form from then on.
     for (const [minute, h] of this.#held) h.counts = this.#state.minute(minute)?.counts ?? h.counts;
-    let budget = this.#budget;
     // Subtractions first (they free memory), oldest minutes first.
     const held = [...this.#held].sort(([a], [b]) => a - b);
     for (const leaving of [true, false]) {
@@ -141,10 +141,10 @@ export class WindowRanker {
             const bit = 1 << wi;
             const inside = minute >= end - w;
             const has = (bits & bit) !== 0;
-            if (budget <= 0 || has === inside || leaving === inside) return;
+            if (budget.cells <= 0 || has === inside || leaving === inside) return;
             this.#apply(slice, ads, wi, inside ? 1 : -1);
             bits ^= bit;
-            budget -= ads.size;
+            budget.cells -= ads.size;
           });
           h.inSums.set(slice, bits);
         }

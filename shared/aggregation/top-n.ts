@@ -56,6 +56,36 @@ export function topNOfCounts(counts: ReadonlyMap<string, number>, n: number): Ad
   return heap.sort(compareAdCounts);
 }
 
+/**
+ * `topN` of counts held in an array indexed by ad (`idOf` names an index): one pass over the
+ * array, an ad id only looked up when its count can enter the heap.
+ */
+export function topNOfIndexed(
+  counts: ArrayLike<number>,
+  idOf: (index: number) => string,
+  n: number,
+): AdCount[] {
+  if (n <= 0) return [];
+  const heap: AdCount[] = [];
+  const worse = (a: AdCount, b: AdCount) => compareAdCounts(a, b) > 0;
+  for (let i = 0; i < counts.length; i++) {
+    const count = counts[i]!;
+    if (count <= 0) continue;
+    if (heap.length < n) {
+      heap.push({ adId: idOf(i), count });
+      siftUp(heap, heap.length - 1, worse);
+      continue;
+    }
+    const root = heap[0]!;
+    if (count < root.count) continue;
+    const adId = idOf(i);
+    if (count === root.count && adId > root.adId) continue;
+    heap[0] = { adId, count };
+    siftDown(heap, 0, worse);
+  }
+  return heap.sort(compareAdCounts);
+}
+
 /** Sums counts per ad over several lists or maps (e.g. minutes of a window, or two views). */
 export function sumByAd(parts: Iterable<Iterable<AdCount>>): Map<string, number> {
   const totals = new Map<string, number>();

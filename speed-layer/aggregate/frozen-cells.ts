@@ -86,6 +86,22 @@ export class FrozenCells implements ReadonlyMap<string, number> {
     for (const [adId, count] of this.entries()) callback(count, adId, this);
   }
 
+  /** Whether the cells' ad indexes are those of `ads` (see `forEachIndexed`). */
+  indexedBy(ads: AdIds): boolean {
+    return this.#ads === ads;
+  }
+
+  /** Calls `fn` with each cell's index in the `AdIds` it was frozen with, and its count. */
+  forEachIndexed(fn: (index: number, count: number) => void): void {
+    const bytes = this.#bytes;
+    const cursor = { at: 0 };
+    let index = -1;
+    for (let i = 0; i < this.size; i++) {
+      index += readVarint(bytes, cursor);
+      fn(index, readVarint(bytes, cursor));
+    }
+  }
+
   *entries(): MapIterator<[string, number]> {
     // The varint reads inlined: ranking walks every cell of an hour of minutes this way.
     const bytes = this.#bytes;

@@ -52,6 +52,11 @@ export class PartitionState {
     this.#lastEventWallMs = nowMs;
   }
 
+  /** The partition's ad ids as small integers (its frozen minutes' and the ranker's index). */
+  get adIds(): AdIds {
+    return this.#ads;
+  }
+
   /** Current watermark (epoch ms), or `-Infinity` before the first event. */
   get watermarkMs(): number {
     return this.#watermarkMs;

@@ -1,8 +1,10 @@
 import type { TopList } from '../../shared/aggregate-store/types.ts';
 import { MINUTE_MS, minuteOf } from '../../shared/aggregation/time.ts';
-import { type AdCount, topNOfCounts } from '../../shared/aggregation/top-n.ts';
+import { type AdCount, topNOfCounts, topNOfIndexed } from '../../shared/aggregation/top-n.ts';
+import type { AdIds } from '../aggregate/ad-ids.ts';
 import type { PartitionState } from '../aggregate/partition-state.ts';
 import type { SliceCounts } from '../aggregate/state-types.ts';
+import { AdSums, forEachIndexed } from './ad-sums.ts';
 
 /** slice → minute → ads whose count changed there since the previous ranking. */
 export type TouchedAds = ReadonlyMap<string, ReadonlyMap<number, ReadonlySet<string>>>;
@@ -43,6 +45,7 @@ const KEPT_ENDS = 5;
  */
 export class WindowRanker {
   readonly #state: PartitionState;
+  readonly #ads: AdIds;
   readonly #windows: readonly number[];
   readonly #n: number;
   #end: number | undefined;
@@ -53,7 +56,7 @@ export class WindowRanker {
    */
   readonly #held = new Map<number, { counts: SliceCounts; inSums: Map<string, number> }>();
   /** slice → per window: ad → clicks over the held minutes whose bit is set. */
-  readonly #closed = new Map<string, Array<Map<string, number>>>();
+  readonly #closed = new Map<string, Array<AdSums | undefined>>();
   /** The state's retained minutes and the held ones, as of the ranking in progress. */
   #known: number[] = [];
   /** slice → per window: end → its last ranked list. */
@@ -62,6 +65,7 @@ export class WindowRanker {
   /** @param windowsMinutes the sliding windows, in minutes */
   constructor(state: PartitionState, windowsMinutes: readonly number[], n: number) {
     this.#state = state;
+    this.#ads = state.adIds;
     this.#windows = windowsMinutes.map((w) => w * MINUTE_MS);
     this.#n = n;
   }
@@ -138,6 +142,8 @@ export class WindowRanker {
         for (const [slice, ads] of h.counts) {
           let bits = h.inSums.get(slice) ?? 0;
           this.#windows.forEach((w, wi) => {
+            // A one-minute window's sums would hold the one closed minute its lookups read anyway.
+            if (w <= MINUTE_MS) return;
             const bit = 1 << wi;
             const inside = minute >= end - w;
             const has = (bits & bit) !== 0;
@@ -160,15 +166,11 @@ export class WindowRanker {
   #apply(slice: string, ads: ReadonlyMap<string, number>, wi: number, sign: 1 | -1): void {
     let perWindow = this.#closed.get(slice);
     if (perWindow === undefined) {
-      perWindow = this.#windows.map(() => new Map<string, number>());
+      perWindow = [];
       this.#closed.set(slice, perWindow);
     }
-    const sums = perWindow[wi]!;
-    for (const [adId, count] of ads) {
-      const next = (sums.get(adId) ?? 0) + sign * count;
-      if (next === 0) sums.delete(adId);
-      else sums.set(adId, next);
-    }
+    perWindow[wi] ??= new AdSums(this.#ads);
+    perWindow[wi].apply(ads, sign);
   }
 
   /** Whether a minute's cells of a slice are in one window's running sums. */
@@ -211,13 +213,25 @@ export class WindowRanker {
       for (const [m, ads] of touched ?? []) if (m >= e - w && m < e) for (const ad of ads) add(ad);
       return topNOfCounts(values, this.#n);
     }
-    // Every ad with clicks in the window: a copy of the running sums, corrected (or, far from
-    // the sums' end, the window's own minutes).
+    // Every ad with clicks in the window: the running sums, corrected (or, far from the sums'
+    // end, the window's own minutes), summed in one array indexed by ad.
     const { plus, minus } = this.#terms(slice, wi, e, end);
-    const totals = new Map(plus[0]);
-    for (const part of plus.slice(1)) for (const [ad, c] of part) totals.set(ad, (totals.get(ad) ?? 0) + c);
-    for (const part of minus) for (const [ad, c] of part) totals.set(ad, (totals.get(ad) ?? 0) - c);
-    return topNOfCounts(totals, this.#n);
+    let totals = new Float64Array(this.#ads.size);
+    const addAll = (part: ReadonlyMap<string, number>, sign: 1 | -1) => {
+      if (part instanceof AdSums) return part.addInto(totals, sign);
+      forEachIndexed(part, this.#ads, (index, count) => {
+        // Ads of an open minute are interned one by one here: grow by half, not by one.
+        if (index >= totals.length) {
+          const grown = new Float64Array(Math.max(index + 1, Math.ceil(totals.length * 1.5)));
+          grown.set(totals);
+          totals = grown;
+        }
+        totals[index]! += sign * count;
+      });
+    };
+    for (const part of plus) addAll(part, 1);
+    for (const part of minus) addAll(part, -1);
+    return topNOfIndexed(totals, (i) => this.#ads.at(i), this.#n);
   }
 
   /**

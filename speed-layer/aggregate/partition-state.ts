@@ -15,6 +15,13 @@ import type {
 
 /** Late click ids remembered per partition, only to count a retried late click once in metrics. */
 const LATE_IDS_KEPT = 10_000;
+/** Cells frozen per plan over all partitions: bounds the pause after a peak minute closed. */
+export const FREEZE_CELLS_PER_PLAN = 200_000;
+
+/** What is left of one plan's `FREEZE_CELLS_PER_PLAN`. */
+export interface FreezeBudget {
+  cells: number;
+}
 
 /**
  * The aggregate node's state for one Kafka partition: per-minute tumbling windows of
@@ -43,6 +50,8 @@ export class PartitionState {
   /** Ad ids of the closed minutes' compact cells. */
   readonly #ads = new AdIds();
   readonly #lateIds = new Set<string>();
+  /** Closed minutes whose ids are dropped and whose slices are not all frozen yet. */
+  readonly #freezing = new Set<number>();
   #changes: StateChanges = { cells: new Map(), closed: [] };
   #changedCells = 0;
 
@@ -121,9 +130,12 @@ export class PartitionState {
 
   /**
    * Marks the minutes the watermark has passed as closed (reported once in `drainChanges`),
-   * forgets their ids after one more minute, and drops minutes older than the retention.
+   * forgets their ids after one more minute and freezes their cells, and drops minutes older
+   * than the retention.
+   * @param freeze cells that may still be frozen in this call (taken from; shared by the
+   * partitions of one plan)
    */
-  closeMinutes(): void {
+  closeMinutes(freeze: FreezeBudget = { cells: FREEZE_CELLS_PER_PLAN }): void {
     const wm = this.#watermarkMs;
     const keepFrom = minuteOf(wm) - this.#options.retainMs;
     for (const [minute, state] of this.#minutes) {
@@ -132,12 +144,18 @@ export class PartitionState {
         this.#changes.closed.push(minute);
       }
       // Frozen a minute after closing, with its ids dropped: not in the same plan as the closing
-      // one, which already emits every cell of the minute (a peak minute holds millions).
+      // one. A peak minute holds millions of cells, so a few slices a call (each call is a
+      // plan, and the event loop waits for it).
       if (state.closed && state.ids !== undefined && minute + 2 * MINUTE_MS <= wm) {
         state.ids = undefined;
-        state.counts = this.#freeze(state.counts);
+        this.#freezing.add(minute);
       }
-      if (state.closed && minute < keepFrom) this.#minutes.delete(minute);
+      if (freeze.cells > 0 && this.#freezing.has(minute))
+        freeze.cells -= this.#freezeSome(minute, freeze.cells);
+      if (state.closed && minute < keepFrom) {
+        this.#minutes.delete(minute);
+        this.#freezing.delete(minute);
+      }
     }
   }
 
@@ -206,6 +224,30 @@ export class PartitionState {
       });
     }
     return state;
+  }
+
+  /**
+   * Freezes slices of a minute (one at least) until `budget` cells are frozen; returns how many.
+   * The minute's slice map is replaced, not changed, so a holder of the previous one (a closing
+   * burst being written) keeps reading the same values.
+   */
+  #freezeSome(minute: number, budget: number): number {
+    const state = this.#minutes.get(minute)!;
+    const counts: SliceCounts = new Map(state.counts);
+    let frozen = 0;
+    let done = true;
+    for (const [slice, ads] of counts) {
+      if (ads instanceof FrozenCells) continue;
+      if (frozen > 0 && frozen + ads.size > budget) {
+        done = false;
+        break;
+      }
+      counts.set(slice, FrozenCells.from(ads, this.#ads));
+      frozen += ads.size;
+    }
+    state.counts = counts;
+    if (done) this.#freezing.delete(minute);
+    return frozen;
   }
 
   /** A closed minute's cells in their compact form (it takes no more clicks). */

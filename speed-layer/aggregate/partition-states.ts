@@ -3,7 +3,7 @@ import { MINUTE_MS, minuteOf } from '../../shared/aggregation/time.ts';
 import { type MinuteCountsSource, topListsFor } from '../reduce/top-lists.ts';
 import type { PartitionTopList } from '../reduce/types.ts';
 import { SUMS_BUDGET, WindowRanker } from '../reduce/window-ranker.ts';
-import { PartitionState } from './partition-state.ts';
+import { FREEZE_CELLS_PER_PLAN, PartitionState } from './partition-state.ts';
 import type { AggregateOptions, PartitionSnapshot, SliceCounts } from './state-types.ts';
 
 /**
@@ -151,9 +151,10 @@ export class PartitionStates {
     const changedBySlice = this.#pendingBySlice;
     const keyed = this.#options.keyedByAd === true;
     const cells: MinuteCount[] = [];
+    const freeze = { cells: FREEZE_CELLS_PER_PLAN };
     for (const state of this.#states.values()) {
       if (options.idle !== false) state.advanceIdle(nowMs);
-      state.closeMinutes();
+      state.closeMinutes(freeze);
       const changes = state.drainChanges();
       let own = this.#pendingOwn.get(state);
       if (own === undefined) {

@@ -6,6 +6,7 @@ import { topN } from '../../../shared/aggregation/top-n.ts';
 import { parseClick } from '../../../shared/click-event/click-event.ts';
 import { generateAll } from '../../../shared/generator/generator.ts';
 import type { GeneratedRecord } from '../../../shared/generator/types.ts';
+import { FrozenCells } from '../../../speed-layer/aggregate/frozen-cells.ts';
 import { PartitionState } from '../../../speed-layer/aggregate/partition-state.ts';
 import { type FlushPlan, PartitionStates } from '../../../speed-layer/aggregate/partition-states.ts';
 import {
@@ -250,6 +251,34 @@ describe('speed aggregate + reduce', () => {
     const records = stream(4000, 13);
     const { view, late } = await run(records, 29, 'stored', 3);
     expectMatchesRecount(records, view, late);
+  });
+
+  it('freezes a closed minute a few slices per plan, leaving the counts a closing burst holds as they were', () => {
+    const state = new PartitionState(0, options, T0);
+    const countries = ['US', 'KR', 'DE'];
+    for (let i = 0; i < 30; i++)
+      state.add({ ...ONE_CLICK, clickId: `c${i}`, adId: `ad-${i % 7}`, country: countries[i % 3]! }, T0);
+    // The watermark two minutes past the first one: closed, and due to be frozen.
+    state.add({ ...ONE_CLICK, clickId: 'late-enough', timestampMs: START + 2 * MINUTE_MS + LATENESS }, T0);
+    const before = state.minute(START)!.counts;
+    const values = new Map([...before].map(([slice, ads]) => [slice, new Map(ads)]));
+    const frozenSlices = () =>
+      [...state.minute(START)!.counts.values()].filter((a) => a instanceof FrozenCells);
+    state.closeMinutes({ cells: 0 });
+    expect(frozenSlices()).toHaveLength(0);
+    let calls = 0;
+    while (frozenSlices().length < before.size) {
+      state.closeMinutes({ cells: 1 });
+      expect(frozenSlices()).toHaveLength(++calls);
+    }
+    // One slice per call (the budget is one cell, and each call freezes at least a slice).
+    expect(calls).toBe(4);
+    expect(new Map([...state.minute(START)!.counts].map(([slice, ads]) => [slice, new Map(ads)]))).toEqual(
+      values,
+    );
+    // The map a closing burst captured is another object, still of Maps with the same values.
+    expect([...before.values()].every((ads) => ads instanceof Map)).toBe(true);
+    expect(new Map([...before].map(([slice, ads]) => [slice, new Map(ads)]))).toEqual(values);
   });
 
   it('closes minutes of an idle partition once processing time moves on', () => {

@@ -192,11 +192,11 @@ describe('flush pipeline', () => {
     expect(s.saved).toEqual([empty]);
   });
 
-  it("writes newer changed cells and the round's lists while a closing burst is written, its markers after it", async () => {
+  it("writes newer changed cells while a closing burst is written, and a round's lists only after its burst", async () => {
     const { writes, cellGates, stages } = chunkStages();
     const pipeline = new FlushPipeline(stages);
     const burst: FlushPlan = {
-      ...plan(1, [['a', 1]], true),
+      ...plan(1, [['a', 1]]),
       closedCells: Array.from({ length: 12_000 }, (_, i) => ({
         adId: `c${i}`,
         slice: 'all',
@@ -240,8 +240,7 @@ describe('flush pipeline', () => {
     await pipeline.drain(3);
     expect(writes).toEqual([
       'changed 1 closed 0 a=1..a=1',
-      // Round 1's top list, and rounds 2 and 3's cells, went out during the first chunk.
-      'lists 1',
+      // Rounds 2 and 3 went out while the first chunk was still being written.
       'changed 1 closed 0 fresh=1..fresh=1',
       'changed 1 closed 0 c0=5..c0=5',
       'changed 0 closed 5000 c0=1..c4999=1',

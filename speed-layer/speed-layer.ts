@@ -1,7 +1,7 @@
 import { getHeapStatistics } from 'node:v8';
 import { Hono } from 'hono';
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import type { ClosedMinute, SpeedViewStore } from '../shared/aggregate-store/types.ts';
+import type { SpeedViewStore } from '../shared/aggregate-store/types.ts';
 import { MINUTE_MS } from '../shared/aggregation/time.ts';
 import type { ClickPublisher } from '../shared/click-publisher/types.ts';
 import { ensureTopics, translateKafkaError } from '../shared/kafka/kafka.ts';
@@ -113,7 +113,6 @@ export class SpeedLayer implements Lifecycle {
       },
       writeCells: (cells) => this.#writeCells(cells),
       writeLists: (plan) => this.#writeLists(plan),
-      writeMarkers: (closed) => this.#writeMarkers(closed),
       snapshotsDue: (through) => this.#partitions.due(through),
       saveSnapshots: (through) => this.#saveSnapshots(through),
       failed: (stage, error) => {
@@ -306,14 +305,10 @@ export class SpeedLayer implements Lifecycle {
     const started = performance.now();
     if (this.#deps.topLists !== undefined) await this.#deps.topLists.publish(plan.partitionTopLists);
     else await this.#deps.store.upsertTopLists(plan.topLists);
+    // Closure last: every cell of a closed minute already holds its final value.
+    await this.#deps.store.markMinutesClosed(plan.closed);
     this.metrics.listsSeconds.observe((performance.now() - started) / 1000);
-    setImmediate(() => this.#checkBackpressure());
-  }
-
-  /** Closure markers: every cell of these minutes already holds its final value. */
-  async #writeMarkers(closed: readonly ClosedMinute[]): Promise<void> {
-    await this.#deps.store.markMinutesClosed(closed);
-    this.metrics.minutesClosed.inc(closed.length);
+    this.metrics.minutesClosed.inc(plan.closed.length);
     setImmediate(() => this.#checkBackpressure());
   }
 
@@ -329,7 +324,7 @@ export class SpeedLayer implements Lifecycle {
   }
 
   /**
-   * A round every flush interval, on a fixed cadence: a round is planned when the changed stage is
+   * A round every flush interval, on a fixed cadence: a round is planned when the cell stage is
    * free (at once if it is idle), so a click waits for at most one interval plus the cell write in
    * progress, never for top lists or snapshots.
    */

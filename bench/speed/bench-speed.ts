@@ -88,7 +88,7 @@ async function stageTimes(output: readonly string[]): Promise<string> {
     const sec = (name: string) => `${value(`adclick_speed_${name}_sum`).toFixed(1)} s`;
     return [
       `cell writes ${sec('flush_seconds')} (${value('adclick_speed_flush_seconds_count')} writes, ${value('adclick_speed_cells_written_total')} cells)`,
-      `top lists ${sec('top_lists_seconds')}`,
+      `top lists + markers ${sec('top_lists_seconds')}`,
       `planning ${sec('plan_seconds')}`,
       `snapshots ${sec('snapshot_seconds')}`,
       `backpressure pauses ${value('adclick_speed_backpressure_pauses_total')}`,

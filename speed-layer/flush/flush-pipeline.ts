@@ -9,72 +9,59 @@ export interface FlushStages {
   takeDue(): void;
   /** Upserts cells (absolute values): `closed` ones are final for a partition that closed them. */
   writeCells(cells: MergedCells): Promise<void>;
-  /** Writes the top lists of a plan (`topLists`, `partitionTopLists`). */
+  /** Writes the top lists of a plan, then its closed-minute markers. */
   writeLists(plan: FlushPlan): Promise<void>;
-  /** Writes closed-minute markers. */
-  writeMarkers(closed: readonly ClosedMinute[]): Promise<void>;
   /** Whether a snapshot taken at a round ≤ `through` still waits to be saved. */
   snapshotsDue(through: number): boolean;
   /** Saves the snapshots taken at rounds ≤ `through` (all their cells and lists are written). */
   saveSnapshots(through: number): Promise<void>;
   /** A stage failed; it is retried on the next `kick`. */
-  failed(stage: 'cells' | 'closed' | 'lists' | 'markers', error: unknown): void;
+  failed(stage: 'cells' | 'closed' | 'lists', error: unknown): void;
 }
 
 interface Round {
-  readonly seq: number;
-  /** What is still to write (written parts are let go). */
+  seq: number;
   plan: FlushPlan;
-  /** The top lists are written. */
-  listed: boolean;
-  /** The closed minutes' cells are written. */
-  cellsClosed: boolean;
 }
 
 /** Closed cells per write: a chunk of a closing minute's burst, so no single write is huge. */
 const CLOSED_CHUNK_CELLS = 5000;
 
 /**
- * The write path of the speed layer as serial stages, each taking rounds in order, so a click's
- * cell never waits for a closing burst, top lists or snapshots, and top lists never wait for a
- * closing burst:
+ * The write path of the speed layer as three serial stages, each taking rounds in order from the
+ * one before, so a click's cell never waits for a closing burst, top lists or snapshots:
  *
  * - changed stage: writes the changed cells of every queued round (merged, the newest value of a
- *   cell wins) to the per-(slice, minute) rows, the ones a reader of open minutes sees, then
- *   hands the rounds to the two stages below;
- * - list stage: writes the rounds' top lists (merged the same way);
- * - closed stage: writes the cells of the minutes the rounds closed to the per-ad rows, in
- *   chunks (a peak minute closes millions at once);
- * - finish stage: once both have written a prefix of the rounds, writes its closed-minute
- *   markers, then saves the snapshots of every round whose writes are all done.
+ *   cell wins) to the per-(slice, minute) rows, the ones a reader of open minutes sees;
+ * - closed stage: writes the cells of the minutes those rounds closed to the per-ad rows, in
+ *   chunks (a peak minute closes millions at once), while the changed stage goes on beside it;
+ * - list stage: writes the rounds' top lists, then their closed-minute markers, then saves the
+ *   snapshots of every round whose cells and lists are all written.
  *
  * Why this keeps exactly-once:
- * - cells and lists are absolute-value upserts, and each table is written by one stage in round
- *   order with the newest value of each row of the rounds it merges (a failed write leaves them
- *   queued; later rounds are merged into the retry), so the view never steps back. The two cell
- *   tables are read for different minutes (open ones from the slice rows, closed ones from the
- *   per-ad rows, told apart by the markers), so neither waits for the other, and a list holds
- *   counts the slice rows of its round already hold;
+ * - cells are absolute-value upserts, and each table is written by one stage in round order with
+ *   the newest value of each cell of the rounds it merges (a failed write leaves them queued;
+ *   later rounds are merged into the retry), so the view never steps back. The two tables are
+ *   read for different minutes (open ones from the slice rows, closed ones from the per-ad rows,
+ *   told apart by the markers), so neither waits for the other;
  * - a closing writes every cell of the minute with its value then; where an ad is counted in
  *   several partitions, the last partition to close the minute writes it again, final;
- * - a closed-minute marker is written only after the changed and closed cells of its round and
- *   every earlier round, so after the minute's final cell values (they are in the round that
- *   closes it or an earlier one) and its per-ad rows;
+ * - top lists are absolute too and written in round order by the single list stage;
+ * - a round reaches the list stage only after both cell stages have written it (and every
+ *   earlier round), so a closed-minute marker is written after the minute's final cell values,
+ *   which are in the round that closes it or an earlier one;
  * - a snapshot taken at round N describes the input prefix of rounds ≤ N; it is saved only once
- *   no round ≤ N is queued in any stage, i.e. every cell, list and marker of that prefix is
- *   written. A crash before the save replays from the previous snapshot and rewrites the same
- *   values.
+ *   no round ≤ N is queued in any stage, i.e. every cell and list of that prefix is written.
+ *   A crash before the save replays from the previous snapshot and rewrites the same values.
  */
 export class FlushPipeline {
   readonly #stages: FlushStages;
   /** Rounds whose changed cells are not written yet. */
   readonly #changedQueue: Round[] = [];
-  /** Rounds past the changed stage whose top lists are not written yet. */
-  readonly #listQueue: Round[] = [];
-  /** Rounds past the changed stage whose closed cells are not written yet. */
+  /** Rounds whose changed cells are written, not yet their closed ones (`cells` let go). */
   readonly #closedQueue: Round[] = [];
-  /** Every round past the changed stage, until its markers are written. */
-  readonly #finishQueue: Round[] = [];
+  /** Rounds whose cells are all written, not yet their lists and markers (no cells held). */
+  readonly #listQueue: Round[] = [];
   #planned = 0;
   /**
    * Rounds at the front of the closed queue whose cells the burst in progress holds. The burst
@@ -84,9 +71,8 @@ export class FlushPipeline {
    */
   #burstRounds = 0;
   readonly #changed = new SerialRun(() => this.#runChanged());
-  readonly #lists = new SerialRun(() => this.#runLists());
   readonly #closed = new SerialRun(() => this.#runClosed());
-  readonly #finish = new SerialRun(() => this.#runFinish());
+  readonly #lists = new SerialRun(() => this.#runLists());
 
   constructor(stages: FlushStages) {
     this.#stages = stages;
@@ -105,55 +91,53 @@ export class FlushPipeline {
       plan.closed.length +
       plan.topLists.length +
       plan.partitionTopLists.length;
-    if (size > 0) this.#changedQueue.push({ seq, plan, listed: false, cellsClosed: false });
+    if (size > 0) this.#changedQueue.push({ seq, plan });
     return seq;
   }
 
-  /** Highest round whose cells, lists and markers, and those of every earlier round, are written. */
+  /** Highest round whose cells and lists, and those of every earlier round, are written. */
   writtenThrough(): number {
-    // Rounds leave the changed queue in order for the finish queue: it holds the oldest.
-    const oldest = this.#finishQueue[0] ?? this.#changedQueue[0];
+    // Rounds move through the queues in order: the list queue holds the oldest.
+    const oldest = this.#listQueue[0] ?? this.#closedQueue[0] ?? this.#changedQueue[0];
     return oldest === undefined ? this.#planned : oldest.seq - 1;
   }
 
   /**
    * Rows queued in any stage: cells not yet written (but the burst in progress), and top-list
-   * and marker rows not yet written (what backpressure bounds).
+   * and marker rows of rounds whose lists are not yet written (what backpressure bounds).
    */
   pendingRows(): number {
     let rows = 0;
-    for (const r of this.#changedQueue)
-      rows += r.plan.cells.length + closedSize(r.plan) + listRows(r.plan) + r.plan.closed.length;
+    for (const r of this.#changedQueue) rows += listRows(r.plan) + r.plan.cells.length + closedSize(r.plan);
+    for (const [i, r] of this.#closedQueue.entries())
+      rows += listRows(r.plan) + (i >= this.#burstRounds ? closedSize(r.plan) : 0);
     for (const r of this.#listQueue) rows += listRows(r.plan);
-    for (const [i, r] of this.#closedQueue.entries()) if (i >= this.#burstRounds) rows += closedSize(r.plan);
-    for (const r of this.#finishQueue) rows += r.plan.closed.length;
     return rows;
   }
 
   /** Whether a queued round carries top lists (ranking more now would only queue behind them). */
   hasRankedPending(): boolean {
-    return [this.#changedQueue, this.#listQueue].some((q) => q.some((r) => listRows(r.plan) > 0));
+    const ranked = (r: Round) => r.plan.topLists.length > 0 || r.plan.partitionTopLists.length > 0;
+    return [this.#changedQueue, this.#closedQueue, this.#listQueue].some((q) => q.some(ranked));
   }
 
   /** Starts the stages that are idle (a failed stage retries here). */
   kick(): void {
-    for (const stage of this.#all()) stage.pump().catch(() => undefined);
+    for (const stage of [this.#changed, this.#closed, this.#lists]) stage.pump().catch(() => undefined);
   }
 
   /** Runs the stages until round `seq` and its snapshots are written; rejects on a failure. */
   async drain(seq: number): Promise<void> {
     while (this.writtenThrough() < seq || this.#stages.snapshotsDue(seq)) {
-      for (const stage of this.#all()) await stage.pump();
+      await this.#changed.pump();
+      await this.#closed.pump();
+      await this.#lists.pump();
     }
   }
 
   /** Resolves when the writes in progress have ended (successfully or not). */
   async settled(): Promise<void> {
-    for (const stage of this.#all()) await stage.settled();
-  }
-
-  #all(): SerialRun[] {
-    return [this.#changed, this.#lists, this.#closed, this.#finish];
+    for (const stage of [this.#changed, this.#closed, this.#lists]) await stage.settled();
   }
 
   async #runChanged(): Promise<void> {
@@ -165,38 +149,12 @@ export class FlushPipeline {
         const { changed } = mergeCells(rounds.map((r) => r.plan));
         if (changed.length > 0) await this.#stages.writeCells({ changed, closed: [] });
         this.#changedQueue.splice(0, rounds.length);
-        for (const r of rounds) {
-          // The later stages need no changed cells: let them go now.
-          r.plan = { ...r.plan, cells: [] };
-          this.#listQueue.push(r);
-          this.#closedQueue.push(r);
-          this.#finishQueue.push(r);
-        }
-        this.#lists.pump().catch(() => undefined);
+        // The later stages need no changed cells: let them go now.
+        for (const r of rounds) this.#closedQueue.push({ seq: r.seq, plan: { ...r.plan, cells: [] } });
         this.#closed.pump().catch(() => undefined);
       }
     } catch (error) {
       this.#stages.failed('cells', error);
-      throw error;
-    }
-  }
-
-  async #runLists(): Promise<void> {
-    try {
-      for (;;) {
-        const rounds = this.#listQueue.slice();
-        if (rounds.length === 0) return;
-        const merged = mergeLists(rounds.map((r) => r.plan));
-        if (listRows(merged) > 0) await this.#stages.writeLists(merged);
-        this.#listQueue.splice(0, rounds.length);
-        for (const r of rounds) {
-          r.listed = true;
-          r.plan = { ...r.plan, topLists: [], partitionTopLists: [] };
-        }
-        this.#finish.pump().catch(() => undefined);
-      }
-    } catch (error) {
-      this.#stages.failed('lists', error);
       throw error;
     }
   }
@@ -224,11 +182,9 @@ export class FlushPipeline {
           await this.#stages.writeCells({ changed: [], closed: reader.take(CLOSED_CHUNK_CELLS) });
         this.#closedQueue.splice(0, rounds.length);
         this.#burstRounds = 0;
-        for (const r of rounds) {
-          r.cellsClosed = true;
-          r.plan = { ...r.plan, closedCells: [], finalCells: [] };
-        }
-        this.#finish.pump().catch(() => undefined);
+        for (const r of rounds)
+          this.#listQueue.push({ seq: r.seq, plan: { ...r.plan, closedCells: [], finalCells: [] } });
+        this.#lists.pump().catch(() => undefined);
       }
     } catch (error) {
       this.#stages.failed('closed', error);
@@ -239,39 +195,29 @@ export class FlushPipeline {
     }
   }
 
-  /** Markers of the rounds whose lists and cells are all written, then the snapshots they allow. */
-  async #runFinish(): Promise<void> {
+  async #runLists(): Promise<void> {
     try {
       for (;;) {
-        let done = 0;
-        while (done < this.#finishQueue.length) {
-          const r = this.#finishQueue[done]!;
-          if (!r.listed || !r.cellsClosed) break;
-          done++;
+        const rounds = this.#listQueue.slice();
+        if (rounds.length > 0) {
+          await this.#stages.writeLists(mergeLists(rounds.map((r) => r.plan)));
+          this.#listQueue.splice(0, rounds.length);
         }
-        const rounds = this.#finishQueue.slice(0, done);
-        const markers = rounds.flatMap((r) => r.plan.closed);
-        if (markers.length > 0) await this.#stages.writeMarkers(markers);
-        this.#finishQueue.splice(0, done);
         const through = this.writtenThrough();
         if (this.#stages.snapshotsDue(through)) await this.#stages.saveSnapshots(through);
-        if (done === 0) return;
+        if (this.#listQueue.length === 0) return;
       }
     } catch (error) {
-      this.#stages.failed('markers', error);
+      this.#stages.failed('lists', error);
       throw error;
     }
   }
 }
 
-/**
- * One asynchronous loop that runs at most once at a time: `pump` starts it, or, while it runs,
- * makes it run once more when it ends (so work queued during a run is never left waiting).
- */
+/** One asynchronous loop that runs at most once at a time: `pump` starts it or joins the run. */
 class SerialRun {
   readonly #body: () => Promise<void>;
   #active = false;
-  #again = false;
   #run: Promise<void> = Promise.resolve();
 
   constructor(body: () => Promise<void>) {
@@ -279,28 +225,17 @@ class SerialRun {
   }
 
   pump(): Promise<void> {
-    if (this.#active) this.#again = true;
-    else {
+    if (!this.#active) {
       this.#active = true;
-      this.#run = this.#loop();
+      this.#run = this.#body().finally(() => {
+        this.#active = false;
+      });
     }
     return this.#run;
   }
 
   async settled(): Promise<void> {
     await this.#run.catch(() => undefined);
-  }
-
-  async #loop(): Promise<void> {
-    try {
-      do {
-        this.#again = false;
-        await this.#body();
-      } while (this.#again);
-    } finally {
-      // Cleared in the loop's last synchronous step: a pump right after starts a new run.
-      this.#active = false;
-    }
   }
 }
 
@@ -315,7 +250,7 @@ function finalSize(plan: FlushPlan): number {
 }
 
 function listRows(plan: FlushPlan): number {
-  return plan.topLists.length + plan.partitionTopLists.length;
+  return plan.topLists.length + plan.partitionTopLists.length + plan.closed.length;
 }
 
 /** The cells of one write (see `SpeedViewStore.upsertCells`). */

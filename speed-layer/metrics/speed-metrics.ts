@@ -50,7 +50,7 @@ export class SpeedMetrics {
   });
   readonly listsSeconds = new Histogram({
     name: 'adclick_speed_top_lists_seconds',
-    help: 'Time to write the top lists of the rounds whose changed cells are written',
+    help: 'Time to write the top lists and closed-minute markers of the rounds whose cells are written',
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
     registers: [this.registry],
   });

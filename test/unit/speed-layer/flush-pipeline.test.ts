@@ -33,14 +33,12 @@ function recordingStages(): FlushStages & {
   log: string[];
   cellGates: Gate[];
   listGates: Gate[];
-  markerGates: Gate[];
   snapshots: Map<number, number>;
   saved: number[];
 } {
   const log: string[] = [];
   const cellGates: Gate[] = [];
   const listGates: Gate[] = [];
-  const markerGates: Gate[] = [];
   const snapshots = new Map<number, number>();
   const saved: number[] = [];
   const gate = (gates: Gate[]) =>
@@ -49,7 +47,6 @@ function recordingStages(): FlushStages & {
     log,
     cellGates,
     listGates,
-    markerGates,
     snapshots,
     saved,
     takeDue: () => undefined,
@@ -60,11 +57,7 @@ function recordingStages(): FlushStages & {
     },
     writeLists: async (p: FlushPlan) => {
       await gate(listGates);
-      log.push(`lists ${p.topLists.length}`);
-    },
-    writeMarkers: async (closed) => {
-      await gate(markerGates);
-      log.push(`closed ${closed.map((c) => c.minute).join(',')}`);
+      log.push(`lists ${p.topLists.length} closed ${p.closed.map((c) => c.minute).join(',')}`);
     },
     snapshotsDue: (through) => [...snapshots.values()].some((seq) => seq <= through),
     saveSnapshots: async (through) => {
@@ -94,10 +87,7 @@ function chunkStages(): { writes: string[]; cellGates: Gate[]; stages: FlushStag
       );
     },
     writeLists: async (p) => {
-      writes.push(`lists ${p.topLists.length}`);
-    },
-    writeMarkers: async (closed) => {
-      writes.push(`markers ${closed.map((c) => c.minute).join(',')}`);
+      writes.push(`lists closed ${p.closed.map((c) => c.minute).join(',')}`);
     },
     snapshotsDue: () => false,
     saveSnapshots: async () => undefined,
@@ -131,15 +121,17 @@ describe('flush pipeline', () => {
     expect(s.saved).toEqual([]);
     expect(pipeline.writtenThrough()).toBe(0);
     s.listGates[0]!.release();
-    // Round 1's marker, then its snapshot; round 2's marker after it.
-    await waitFor(() => s.markerGates.length === 1, { timeoutMs: 1000, description: 'marker of round 1' });
-    expect(s.saved).toEqual([]);
-    s.markerGates[0]!.release();
-    await waitFor(() => s.markerGates.length === 2, { timeoutMs: 1000, description: 'marker of round 2' });
+    await waitFor(() => s.listGates.length === 2, { timeoutMs: 1000, description: 'lists of round 2' });
     expect(s.saved).toEqual([1]);
-    s.markerGates[1]!.release();
+    s.listGates[1]!.release();
     await pipeline.drain(2);
-    expect(s.log).toEqual(['cells a=1', 'cells a=2', 'lists 1', 'closed 1', 'snapshot p0@1', 'closed 2']);
+    expect(s.log).toEqual([
+      'cells a=1',
+      'cells a=2',
+      'lists 1 closed 1',
+      'snapshot p0@1',
+      'lists 0 closed 2',
+    ]);
   });
 
   it('keeps a failed cell write at the head, merges later rounds into its retry, and saves nothing past it', async () => {
@@ -163,10 +155,8 @@ describe('flush pipeline', () => {
     s.cellGates[1]!.release();
     await waitFor(() => s.listGates.length === 1, { timeoutMs: 1000, description: 'merged lists' });
     s.listGates[0]!.release();
-    await waitFor(() => s.markerGates.length === 1, { timeoutMs: 1000, description: 'merged markers' });
-    s.markerGates[0]!.release();
     await drained;
-    expect(s.log).toEqual(['failed cells', 'cells a=3,b=1', 'lists 1', 'closed 1,2', 'snapshot p0@2']);
+    expect(s.log).toEqual(['failed cells', 'cells a=3,b=1', 'lists 1 closed 1,2', 'snapshot p0@2']);
   });
 
   it('saves a snapshot taken at an empty round once the rounds before it are written', async () => {
@@ -185,9 +175,9 @@ describe('flush pipeline', () => {
     const drained = pipeline.drain(empty);
     await waitFor(() => s.cellGates.length === 1, { timeoutMs: 1000, description: 'cells' });
     s.cellGates[0]!.release();
-    await waitFor(() => s.markerGates.length === 1, { timeoutMs: 1000, description: 'marker' });
+    await waitFor(() => s.listGates.length === 1, { timeoutMs: 1000, description: 'lists' });
     expect(s.saved).toEqual([]);
-    s.markerGates[0]!.release();
+    s.listGates[0]!.release();
     await drained;
     expect(s.saved).toEqual([empty]);
   });
@@ -247,9 +237,9 @@ describe('flush pipeline', () => {
       'changed 0 closed 5000 c5000=1..c9999=1',
       'changed 0 closed 2000 c10000=1..c11999=1',
       // Round 1 is written; round 3's closing follows, in round order, with round 2 ahead of it.
-      'markers 1',
+      'lists closed 1',
       'changed 0 closed 1 c0=5..c0=5',
-      'markers 2,3',
+      'lists closed 2,3',
     ]);
     expect(pipeline.writtenThrough()).toBe(3);
   });
@@ -261,7 +251,7 @@ describe('flush pipeline', () => {
     pipeline.push({ ...plan(2, [['fresh', 1]]), finalCells: [minuteCells(60_000, 4_000, 'b')] });
     expect(pipeline.pendingRows()).toBeGreaterThanOrEqual(11_000);
     const drained = pipeline.drain(2);
-    for (let i = 0; !writes.some((w) => w.startsWith('markers')); i++) {
+    for (let i = 0; !writes.some((w) => w.startsWith('lists')); i++) {
       await waitFor(() => cellGates.length > i, { timeoutMs: 1000, description: `write ${i}` });
       cellGates[i]!.release();
       await waitFor(() => writes.length > i, { timeoutMs: 1000, description: `write ${i} done` });
@@ -273,7 +263,7 @@ describe('flush pipeline', () => {
       'changed 0 closed 5000 a0=1..a4999=5000',
       'changed 0 closed 5000 a5000=5001..b2999=3000',
       'changed 0 closed 1000 b3000=3001..b3999=4000',
-      'markers 1,2',
+      'lists closed 1,2',
     ]);
   });
 

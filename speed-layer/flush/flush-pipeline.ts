@@ -214,10 +214,14 @@ export class FlushPipeline {
   }
 }
 
-/** One asynchronous loop that runs at most once at a time: `pump` starts it or joins the run. */
+/**
+ * One asynchronous loop that runs at most once at a time: `pump` starts it, or, while it runs,
+ * makes it run once more when it ends (so work queued during a run is never left waiting).
+ */
 class SerialRun {
   readonly #body: () => Promise<void>;
   #active = false;
+  #again = false;
   #run: Promise<void> = Promise.resolve();
 
   constructor(body: () => Promise<void>) {
@@ -225,17 +229,28 @@ class SerialRun {
   }
 
   pump(): Promise<void> {
-    if (!this.#active) {
+    if (this.#active) this.#again = true;
+    else {
       this.#active = true;
-      this.#run = this.#body().finally(() => {
-        this.#active = false;
-      });
+      this.#run = this.#loop();
     }
     return this.#run;
   }
 
   async settled(): Promise<void> {
     await this.#run.catch(() => undefined);
+  }
+
+  async #loop(): Promise<void> {
+    try {
+      do {
+        this.#again = false;
+        await this.#body();
+      } while (this.#again);
+    } finally {
+      // Cleared in the loop's last synchronous step: a pump right after starts a new run.
+      this.#active = false;
+    }
   }
 }
 

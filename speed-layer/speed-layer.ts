@@ -324,7 +324,7 @@ export class SpeedLayer implements Lifecycle {
   }
 
   /**
-   * A round every flush interval, on a fixed cadence: a round is planned when the cell stage is
+   * A round every flush interval, on a fixed cadence: a round is planned when the changed stage is
    * free (at once if it is idle), so a click waits for at most one interval plus the cell write in
    * progress, never for top lists or snapshots.
    */

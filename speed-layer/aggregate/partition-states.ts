@@ -8,7 +8,7 @@ import type { AggregateOptions, PartitionSnapshot, SliceCounts } from './state-t
 
 /**
  * Every cell of a minute one partition closed, when each ad is counted in one partition
- * (`keyedByAd`): the values are final, so the cell stage reads them in chunks as it writes them
+ * (`keyedByAd`): the values are final, so the closed stage reads them in chunks as it writes them
  * instead of the plan copying millions of cells out of a peak minute at once.
  */
 export interface MinuteCells {

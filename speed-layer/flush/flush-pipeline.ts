@@ -146,7 +146,8 @@ export class FlushPipeline {
         this.#stages.takeDue();
         const rounds = this.#changedQueue.slice();
         if (rounds.length === 0) return;
-        const { changed } = mergeCells(rounds.map((r) => r.plan));
+        // Only the changed cells: the closed stage merges the closed ones when it takes the rounds.
+        const { changed } = mergeCells(rounds.map((r) => ({ ...r.plan, closedCells: [] })));
         if (changed.length > 0) await this.#stages.writeCells({ changed, closed: [] });
         this.#changedQueue.splice(0, rounds.length);
         // The later stages need no changed cells: let them go now.

@@ -94,7 +94,8 @@ async function main(): Promise<number> {
     );
   }
 
-  const layers: BenchReport['layers'] = {};
+  // An hour long, the soak is its own command; its latest report is carried into BENCH.md.
+  const layers: BenchReport['layers'] = { soak: readLayerReport(root, 'soak') };
   for (const name of ['speed', 'batch', 'api'] as LayerName[]) {
     if (!o.parts.has(name)) {
       layers[name] = readLayerReport(root, name);

@@ -11,7 +11,8 @@ import { createLogger } from '../../shared/logger/logger.ts';
 import type { E2eResult, RssSample } from '../report/types.ts';
 import { probe, probeLoop } from './freshness.ts';
 import { startServices } from './services.ts';
-import { percentile, rateBetween, slope } from './stats.ts';
+import { consumedCounter } from './speed-progress.ts';
+import { longestStall, percentile, rateBetween, slope } from './stats.ts';
 
 export interface E2eOptions {
   root: string;
@@ -40,7 +41,8 @@ function rssMb(pid: number | undefined): number | null {
 /**
  * The end-to-end run: collector, speed layer and API as processes on a fresh topic and keyspace,
  * `adclick generate` at the target rate, one freshness probe per second through the collector,
- * and the speed layer's progress (snapshot offsets) and RSS sampled throughout.
+ * and the speed layer's progress (records consumed, from its `/metrics`; snapshot offsets) and RSS
+ * sampled throughout.
  */
 export async function runE2e(o: E2eOptions): Promise<E2eResult> {
   const id = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
@@ -84,7 +86,8 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
 
     const produced = async () =>
       (await admin.fetchTopicOffsets(topic)).reduce((s, p) => s + Number(p.offset), 0);
-    const consumed = async () => {
+    const consumed = consumedCounter(services.speedMetricsUrl);
+    const snapshotted = async () => {
       const rs = await keyspace.client.execute(
         'SELECT offset FROM speed_snapshots WHERE consumer_group = ?',
         [group],
@@ -123,20 +126,25 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
 
     const stopProbes = new AbortController();
     const probes = probeLoop(target, 1000, stopProbes.signal, 1);
-    const offsets: Array<{ t: number; produced: number; consumed: number }> = [];
+    const offsets: Array<{ t: number; produced: number; consumed: number; snapshotted: number }> = [];
     const rss: RssSample[] = [];
     let lastLine = 0;
     const sample = async () => {
       const t = elapsed();
-      offsets.push({ t, produced: await produced(), consumed: await consumed() });
+      offsets.push({
+        t,
+        produced: await produced(),
+        consumed: await consumed(),
+        snapshotted: await snapshotted(),
+      });
       const mb = rssMb(services?.speedPid());
       if (mb !== null) rss.push({ t, rssMb: Math.round(mb) });
       if (t - lastLine >= 10) {
         lastLine = t;
         const last = offsets.at(-1)!;
         o.progress(
-          `e2e: ${t.toFixed(0)}/${o.durationSeconds} s, produced ${last.produced}, processed ${last.consumed}, ` +
-            `lag ${last.produced - last.consumed}, speed RSS ${mb?.toFixed(0) ?? '?'} MB`,
+          `e2e: ${t.toFixed(0)}/${o.durationSeconds} s, produced ${last.produced}, consumed ${last.consumed}, ` +
+            `lag ${last.produced - last.consumed}, snapshotted ${last.snapshotted}, speed RSS ${mb?.toFixed(0) ?? '?'} MB`,
         );
       }
     };
@@ -156,7 +164,7 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
     while (elapsed() - genEnd < o.drainLimitSeconds) {
       await sample();
       const last = offsets.at(-1)!;
-      if (last.consumed >= last.produced) {
+      if (last.consumed >= last.produced && last.snapshotted >= last.produced) {
         drainSeconds = Number((last.t - genEnd).toFixed(1));
         break;
       }
@@ -186,6 +194,9 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
       sustainedPerSecond: Math.round(rateBetween(series('consumed'), warmUp, genEnd + SAMPLE_MS / 1000)),
       lagAtEnd,
       drainSeconds,
+      snapshotStallSeconds: Number(
+        longestStall(offsets.map((s) => ({ t: s.t, value: s.snapshotted, target: s.produced }))).toFixed(1),
+      ),
       freshness: {
         probes: latencies.length,
         missing: latencies.length - seen.length,

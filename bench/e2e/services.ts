@@ -18,6 +18,8 @@ export async function freePort(): Promise<number> {
 export interface RunningServices {
   collectorUrl: string;
   apiUrl: string;
+  /** `http://127.0.0.1:port` of the speed layer's `/metrics`. */
+  speedMetricsUrl: string;
   /** Pid of the speed-layer process now (it changes if the supervisor restarted it). */
   speedPid(): number | undefined;
   /** Every exit/restart the supervisor saw, as text. */
@@ -40,6 +42,7 @@ export async function startServices(
 ): Promise<RunningServices> {
   const collectorPort = await freePort();
   const apiPort = await freePort();
+  const speedMetricsPort = await freePort();
   const childEnv = { ...env, COLLECTOR_PORT: String(collectorPort), API_PORT: String(apiPort) };
   const tails = new Map<string, string[]>();
   const forwarded = new Map<string, number>();
@@ -74,11 +77,12 @@ export async function startServices(
       env: childEnv,
     });
   add('collector', ['collector', '--metrics-port', '0']);
-  add('speed', ['speed', '--group', group, '--metrics-port', '0']);
+  add('speed', ['speed', '--group', group, '--metrics-port', String(speedMetricsPort)]);
   add('serve', ['serve']);
   const services: RunningServices = {
     collectorUrl: `http://127.0.0.1:${collectorPort}`,
     apiUrl: `http://127.0.0.1:${apiPort}`,
+    speedMetricsUrl: `http://127.0.0.1:${speedMetricsPort}`,
     speedPid: () => supervisor.pids().speed,
     restarts,
     tail: (name) => (tails.get(name) ?? []).join('\n'),

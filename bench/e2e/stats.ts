@@ -36,3 +36,19 @@ export function rateBetween(
   const b = inside[inside.length - 1]!;
   return b.t === a.t ? 0 : (b.value - a.value) / (b.t - a.t);
 }
+
+/**
+ * Longest time (in units of `t`) a counter stood still while it was behind its target: e.g. the
+ * speed layer's snapshot offsets not advancing while records waited on the topic.
+ */
+export function longestStall(samples: ReadonlyArray<{ t: number; value: number; target: number }>): number {
+  let longest = 0;
+  let since: number | undefined;
+  let last: number | undefined;
+  for (const s of samples) {
+    if (s.value !== last || s.value >= s.target) since = s.t;
+    last = s.value;
+    if (since !== undefined) longest = Math.max(longest, s.t - since);
+  }
+  return longest;
+}

@@ -14,11 +14,14 @@ export const QUICK_ARGS: Record<LayerName, string[]> = {
   api: ['--clicks=8000', '--ads=2000', '--duration=4'],
 };
 
-const reportFiles = (root: string, name: LayerName) =>
+/** A benchmark with its own report file; the soak is only ever read from disk here. */
+export type ReportName = LayerName | 'soak';
+
+const reportFiles = (root: string, name: ReportName) =>
   ['json', 'md'].map((ext) => join(root, 'reports', `bench-${name}.${ext}`));
 
 /** The layer's report as it is on disk (from whichever run wrote it last). */
-export function readLayerReport(root: string, name: LayerName): LayerRun {
+export function readLayerReport(root: string, name: ReportName): LayerRun {
   const [json] = reportFiles(root, name);
   if (!existsSync(json!)) return { ranThisRun: false, ok: false, report: null, error: 'no report on disk' };
   try {

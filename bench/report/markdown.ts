@@ -1,4 +1,4 @@
-import type { BenchReport, Figure, LayerRun, Peer } from './types.ts';
+import type { BenchReport, E2eResult, Figure, LayerRun, Peer } from './types.ts';
 
 const num = (n: number | null | undefined, digits = 2): string => {
   if (n === null || n === undefined) return '—';
@@ -30,13 +30,23 @@ function figureRow(f: Figure): string {
   return `| ${f.part} | ${cell(f.measure)} | ${value} | ${targetText(f)} | ${cell(verdict(f))} | ${cell(f.note ?? '')} |`;
 }
 
+/** The Markdown table of figures against their targets. */
+export function figuresTable(figures: readonly Figure[]): string[] {
+  return [
+    '| part | measure | figure | target | verdict | conditions |',
+    '|---|---|---|---|---|---|',
+    ...figures.map(figureRow),
+  ];
+}
+
 function peerRow(p: Peer): string {
   const ratio = p.ratio === null ? '—' : `${num(p.ratio, 3)} (${p.ratioMeaning})`;
   return `| ${p.part} | ${cell(p.peer)} | ${num(p.value)} ${p.unit} | ${cell(p.ours)}: ${num(p.oursValue)} ${p.unit} | ${ratio} |`;
 }
 
 function layerRow(name: string, run: LayerRun | undefined): string {
-  if (run === undefined) return `| ${name} | not run, no earlier report | |`;
+  if (run === undefined || (!run.ranThisRun && run.report === null))
+    return `| ${name} | not run; ${run?.error ?? 'no earlier report'} | |`;
   const when = run.measuredAt ?? 'unknown time';
   const how = run.ranThisRun
     ? run.ok
@@ -81,9 +91,7 @@ export function renderBenchMarkdown(r: BenchReport): string {
     '',
     '## SPEC C figures against their targets',
     '',
-    '| part | measure | figure | target | verdict | conditions |',
-    '|---|---|---|---|---|---|',
-    ...r.figures.map(figureRow),
+    ...figuresTable(r.figures),
     '',
     '## Peers measured in the same run',
     '',
@@ -98,33 +106,39 @@ export function renderBenchMarkdown(r: BenchReport): string {
     layerRow('speed (`npm run bench:speed`)', r.layers.speed),
     layerRow('batch (`npm run bench:batch`)', r.layers.batch),
     layerRow('api (`npm run bench:api`)', r.layers.api),
+    layerRow('soak (`npm run bench:soak`, an hour; never run by `npm run bench`)', r.layers.soak),
     r.e2e === null
       ? '| end to end | not run | |'
       : `| end to end | ${r.e2e.ok ? 'ran in this run' : `**failed**: ${cell(r.e2e.error ?? '')}`} | ${r.finishedAt} |`,
     '',
   );
-  if (r.e2e?.ok) lines.push(...e2eSection(r));
+  if (r.e2e?.ok) lines.push(...e2eSection(r.e2e, 'End-to-end run'));
   lines.push(
-    'Layer details: `reports/bench-speed.md`, `reports/bench-batch.md`, `reports/bench-api.md`.',
+    'Layer details: `reports/bench-speed.md`, `reports/bench-batch.md`, `reports/bench-api.md`, `reports/bench-soak.md`.',
     '',
   );
   return lines.join('\n');
 }
 
-function e2eSection(r: BenchReport): string[] {
-  const e = r.e2e!;
+/** A Markdown section of one end-to-end run (`npm run bench`'s, or `bench:soak`'s hour). */
+export function e2eSection(e: E2eResult, title: string): string[] {
   const samples = e.rss.samples;
   const step = Math.max(1, Math.ceil(samples.length / 12));
   const shown = samples.filter((_, i) => i % step === 0 || i === samples.length - 1);
   return [
-    '## End-to-end run',
+    `## ${title}`,
     '',
     `Generator (\`adclick generate\`, via ${e.via}) at ${num(e.targetRate)} records/s for ${num(e.durationSeconds)} s over ` +
       `${num(e.ads)} Zipf-skewed ads (5% duplicates, 1% late, 1% malformed), ${e.partitions} partitions; ` +
       'collector, speed layer and API as supervised processes on a fresh topic and keyspace.',
     '',
     `- topic ingest: ${num(e.producedPerSecond)} records/s; speed layer: ${num(e.sustainedPerSecond)} records/s sustained`,
-    `- lag when the generator stopped: ${num(e.lagAtEnd)} records; drained in ${e.drainSeconds === null ? 'more than the drain limit' : `${num(e.drainSeconds)} s`}`,
+    `- lag when the generator stopped: ${num(e.lagAtEnd)} records; consumed and snapshotted ${e.drainSeconds === null ? 'not within the drain limit' : `${num(e.drainSeconds)} s later`}`,
+    ...(e.snapshotStallSeconds === undefined
+      ? []
+      : [
+          `- longest stretch without a new snapshot while records waited: ${num(e.snapshotStallSeconds)} s (what a crash then would replay)`,
+        ]),
     `- freshness over ${e.freshness.probes} probes (one click per second through the collector, polled in the API): ` +
       `p50 ${num(e.freshness.p50Ms)} ms, p99 ${num(e.freshness.p99Ms)} ms, max ${num(e.freshness.maxMs)} ms, ${e.freshness.missing} never visible`,
     `- restarts: ${e.restarts.length === 0 ? 'none' : e.restarts.join('; ')}`,

@@ -1,5 +1,5 @@
 /** Which part of the benchmark produced a figure. */
-export type BenchPart = 'speed' | 'batch' | 'api' | 'e2e';
+export type BenchPart = 'speed' | 'batch' | 'api' | 'e2e' | 'soak';
 
 /** The outcome of one layer benchmark (`npm run bench:<part>`) inside `npm run bench`. */
 export interface LayerRun {
@@ -31,11 +31,19 @@ export interface E2eResult {
   via: 'kafka' | 'collector';
   /** Records the generator put on the topic per second (topic end offsets over the run). */
   producedPerSecond: number;
-  /** Records the speed layer processed per second over the run after warm-up (snapshot offsets). */
+  /** Records the speed layer consumed per second over the run after warm-up (its `/metrics`). */
   sustainedPerSecond: number;
-  /** Records not yet processed when the generator stopped, and how long draining them took. */
+  /**
+   * Records not yet consumed when the generator stopped, and how long until every record was
+   * consumed and covered by a snapshot.
+   */
   lagAtEnd: number;
   drainSeconds: number | null;
+  /**
+   * Longest time the snapshot offsets stood still while records waited (what a crash at that
+   * moment would replay); absent in reports from before it was measured.
+   */
+  snapshotStallSeconds?: number;
   freshness: {
     probes: number;
     /** Probes not visible in the API within the probe timeout. */
@@ -103,7 +111,8 @@ export interface BenchReport {
   finishedAt: string;
   totalSeconds: number;
   machine: MachineInfo;
-  layers: Partial<Record<'speed' | 'batch' | 'api', LayerRun>>;
+  /** The layer benchmarks, and the soak's report as found on disk (`npm run bench` never runs it). */
+  layers: Partial<Record<'speed' | 'batch' | 'api' | 'soak', LayerRun>>;
   e2e: (E2eResult & { ok: boolean; error?: string }) | null;
   figures: Figure[];
   peers: Peer[];

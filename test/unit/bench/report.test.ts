@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { judge, peers, specFigures, TARGETS } from '../../../bench/report/figures.ts';
+import { peers, specFigures } from '../../../bench/report/figures.ts';
+import { judge, TARGETS } from '../../../bench/report/judge.ts';
 import { renderBenchMarkdown } from '../../../bench/report/markdown.ts';
 import type { BenchReport, E2eResult, LayerRun } from '../../../bench/report/types.ts';
+import { soakFigures } from '../../../bench/soak/soak-figures.ts';
 
 const e2eFixture = (): E2eResult => ({
   targetRate: 50_000,
@@ -213,5 +215,37 @@ describe('newer layer report fields', () => {
         f.measure.includes('alone'),
       ),
     ).toBe(false);
+  });
+});
+
+describe('soak figures', () => {
+  const soakRun = (slopeMbPerMinute: number, peakMb: number): E2eResult => ({
+    ...e2eFixture(),
+    targetRate: 10_000,
+    durationSeconds: 3_600,
+    rss: { ...e2eFixture().rss, peakMb, slopeMbPerMinute },
+  });
+
+  it('judges the peak against 1 GB and the second half-hour growth against 5% of it', () => {
+    const flat = soakFigures(soakRun(0.5, 900));
+    expect(flat.map((f) => [f.measure, f.status])).toEqual([
+      ['speed-layer peak RSS over the soak', 'met'],
+      ['speed-layer RSS growth over the second half of the soak', 'met'],
+      ['freshness p99 over the soak (produced → visible in the API)', 'met'],
+      ['speed layer consumed over the soak', 'reported'],
+    ]);
+    expect(flat[1]!.value).toBe(15);
+    // 2 MB a minute over the last 30 minutes is 60 MB: growing, though still under 1 GB.
+    const growing = soakFigures(soakRun(2, 1_000));
+    expect(growing[0]!.status).toBe('met');
+    expect(growing[1]!.status).toBe('gap');
+    expect(growing[1]!.value).toBe(60);
+  });
+
+  it('are carried into BENCH.md when a soak report is on disk, and only then', () => {
+    const soak: LayerRun = { ranThisRun: false, ok: true, report: { run: soakRun(0, 700) } };
+    const withSoak = specFigures({ layers: { soak }, e2e: null });
+    expect(withSoak.filter((f) => f.part === 'soak')).toHaveLength(4);
+    expect(specFigures({ layers: {}, e2e: null }).some((f) => f.part === 'soak')).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { percentile, rateBetween, slope } from '../../../bench/e2e/stats.ts';
+import { longestStall, percentile, rateBetween, slope } from '../../../bench/e2e/stats.ts';
 
 describe('bench statistics', () => {
   it('percentile is nearest-rank, and an unseen probe (Infinity) outranks every seen one', () => {
@@ -34,5 +34,21 @@ describe('bench statistics', () => {
     expect(rateBetween(samples, 15, 40)).toBe(100);
     expect(rateBetween(samples, 0, 10)).toBe(100);
     expect(rateBetween(samples, 41, 50)).toBe(0);
+  });
+
+  it('longestStall measures how long a counter stood still while behind, not while caught up', () => {
+    const at = (t: number, value: number, target: number) => ({ t, value, target });
+    // Stuck at 10 from t=2 to t=8 while 50 waited; then caught up and idle (not a stall).
+    const series = [
+      at(0, 0, 10),
+      at(2, 10, 30),
+      at(4, 10, 40),
+      at(8, 10, 50),
+      at(10, 60, 60),
+      at(30, 60, 60),
+    ];
+    expect(longestStall(series)).toBe(6);
+    expect(longestStall([at(0, 5, 5), at(100, 5, 5)])).toBe(0);
+    expect(longestStall([])).toBe(0);
   });
 });

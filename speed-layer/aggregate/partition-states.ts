@@ -77,6 +77,17 @@ export class PartitionStates {
     this.#topN = topN;
   }
 
+  /** Window ends the current partitions' rankers ranked, and how many needed a full scan. */
+  get rankings(): { ends: number; fullScans: number } {
+    const total = { ends: 0, fullScans: 0 };
+    for (const state of this.#states.values()) {
+      const r = this.#rankers.get(state)?.rankings;
+      total.ends += r?.ends ?? 0;
+      total.fullScans += r?.fullScans ?? 0;
+    }
+    return total;
+  }
+
   get(partition: number): PartitionState {
     let state = this.#states.get(partition);
     if (state === undefined) {

@@ -24,6 +24,18 @@ export interface SumsBudget {
 /** Ends behind the frontier whose last lists are kept for the incremental ranking. */
 const KEPT_ENDS = 5;
 
+/** Each kept list is this many times N deep, so outsiders stay below its floor for longer. */
+const DEPTH = 2;
+
+/**
+ * A window end's last ranking: its deepest ads with their exact counts then, and a floor that no
+ * ad outside them exceeds (0: every ad with a click there is among them).
+ */
+interface Ranked {
+  ads: AdCount[];
+  floor: number;
+}
+
 /**
  * The reduce node's local step for one partition: the top-N lists of its sliding windows,
  * without summing a whole window again for every ranking (an hour of minutes each second).
@@ -34,10 +46,16 @@ const KEPT_ENDS = 5;
  *   the frontier moves past it (subtracted), a bounded number of cells per ranking. An ad's count
  *   in a window is its running sum plus its cells in the minutes the sums do not hold yet (the
  *   open ones, and closed ones still to add), less those they still hold but should not.
- * - Incremental ranking: for a window end, counts only grow (clicks are only added), so the new
- *   top N lies within the previous list of that end plus the ads changed since. An ad outside
- *   both kept its count and is still outranked by the N previous entries, which only grew (ties
- *   by ad id never change). A full scan is needed once per end (when the frontier reaches it).
+ * - Incremental ranking: each end keeps its top 2N with their exact counts, and a floor no ad
+ *   outside them exceeds (candidates dropped past 2N raise it). For the same end counts only
+ *   grow (clicks are only added), so the new top N lies within the kept ads plus those changed
+ *   since: an ad outside both kept its count and is still outranked by the N previous leaders,
+ *   which only grew (ties by ad id never change). For the next end, a minute leaves the window
+ *   (lowering counts) and one enters: the kept ads, the entering minute's and the changed ones
+ *   are ranked, and every other ad is at most at the floor, so the top N is exact while the
+ *   N-th count stays above it. Otherwise (or with no earlier list) a full scan ranks every ad.
+ *   The counts of a steady stream move slowly, so a window moving on with the frontier seldom
+ *   needs one.
  *
  * Lists of ends behind the frontier come from the same sums, corrected by the few minutes
  * between the two ends; an end with no previous list that is not the frontier is summed from
@@ -59,8 +77,10 @@ export class WindowRanker {
   readonly #closed = new Map<string, Array<AdSums | undefined>>();
   /** The state's retained minutes and the held ones, as of the ranking in progress. */
   #known: number[] = [];
-  /** slice → per window: end → its last ranked list. */
-  readonly #lists = new Map<string, Array<Map<number, AdCount[]>>>();
+  /** slice → per window: end → its last ranking. */
+  readonly #lists = new Map<string, Array<Map<number, Ranked>>>();
+  #endsRanked = 0;
+  #fullScans = 0;
 
   /** @param windowsMinutes the sliding windows, in minutes */
   constructor(state: PartitionState, windowsMinutes: readonly number[], n: number) {
@@ -68,6 +88,11 @@ export class WindowRanker {
     this.#ads = state.adIds;
     this.#windows = windowsMinutes.map((w) => w * MINUTE_MS);
     this.#n = n;
+  }
+
+  /** Window ends ranked, and how many of those rankings summed every ad (the costly path). */
+  get rankings(): { ends: number; fullScans: number } {
+    return { ends: this.#endsRanked, fullScans: this.#fullScans };
   }
 
   /**
@@ -103,7 +128,6 @@ export class WindowRanker {
         }
         for (const e of [...ends].sort((a, b) => a - b)) {
           const ads = this.#rankEnd(slice, wi, e, end, minutes);
-          this.#listsOf(slice)[wi]!.set(e, ads);
           if (ads.length > 0) out.push({ windowMinutes: w / MINUTE_MS, slice, endMinute: e, ads });
         }
       });
@@ -187,35 +211,53 @@ export class WindowRanker {
   ): AdCount[] {
     const w = this.#windows[wi]!;
     const lists = this.#listsOf(slice)[wi]!;
-    let previous = lists.get(e);
-    // A new end whose window lost no clicks against the end before it (its leaving minute has
-    // none here): counts only grew from that end's list, by the ads of the entering minute.
-    const before = lists.get(e - MINUTE_MS);
-    if (
-      previous === undefined &&
-      before !== undefined &&
-      !(this.#cells(e - MINUTE_MS - w, slice)?.size ?? 0)
-    ) {
-      const entering = this.#cells(e - MINUTE_MS, slice)?.keys() ?? [];
-      previous = [...before, ...[...entering].map((adId) => ({ adId, count: 0 }))];
-    }
-    if (previous !== undefined) {
-      const { plus, minus } = this.#terms(slice, wi, e, end);
-      const values = new Map<string, number>();
-      const add = (adId: string) => {
-        if (values.has(adId)) return;
+    const depth = DEPTH * this.#n;
+    this.#endsRanked++;
+    const { plus, minus } = this.#terms(slice, wi, e, end);
+    // The end's own last ranking; or a new end's from the end before it: from there the minute
+    // leaving the window only lowered counts, and the one entering it adds candidates.
+    const previous = lists.get(e);
+    const before = previous === undefined ? lists.get(e - MINUTE_MS) : undefined;
+    const from = previous ?? before;
+    if (from !== undefined) {
+      const count = (adId: string) => {
         let v = 0;
         for (const part of plus) v += part.get(adId) ?? 0;
         for (const part of minus) v -= part.get(adId) ?? 0;
-        values.set(adId, v);
+        return v;
       };
-      for (const entry of previous) add(entry.adId);
-      for (const [m, ads] of touched ?? []) if (m >= e - w && m < e) for (const ad of ads) add(ad);
-      return topNOfCounts(values, this.#n);
+      const values = new Map<string, number>();
+      if (previous !== undefined) {
+        // The same end: an ad's count there changes only with a click, so the kept counts hold
+        // but for the ads changed since, counted again below.
+        for (const entry of previous.ads) values.set(entry.adId, entry.count);
+      } else {
+        for (const entry of from.ads) values.set(entry.adId, count(entry.adId));
+        for (const adId of this.#cells(e - MINUTE_MS, slice)?.keys() ?? [])
+          if (!values.has(adId)) values.set(adId, count(adId));
+      }
+      const changed = new Set<string>();
+      for (const [m, ads] of touched ?? []) if (m >= e - w && m < e) for (const ad of ads) changed.add(ad);
+      for (const adId of changed) values.set(adId, count(adId));
+      const ranked = topNOfCounts(values, depth + 1);
+      const floor = Math.max(from.floor, ranked[depth]?.count ?? 0);
+      // Exact when no ad outside the candidates can reach the N-th place. For the same end, or
+      // a new one no minute left, the previous leaders only grew and every outsider kept its
+      // count. Otherwise an outsider is at most at the floor, so the N-th must be above it.
+      const leaving = this.#cells(e - MINUTE_MS - w, slice)?.size ?? 0;
+      if (
+        previous !== undefined ||
+        leaving === 0 ||
+        floor === 0 ||
+        (ranked[this.#n - 1]?.count ?? 0) > floor
+      ) {
+        lists.set(e, { ads: ranked.slice(0, depth), floor });
+        return ranked.slice(0, this.#n);
+      }
     }
     // Every ad with clicks in the window: the running sums, corrected (or, far from the sums'
     // end, the window's own minutes), summed in one array indexed by ad.
-    const { plus, minus } = this.#terms(slice, wi, e, end);
+    this.#fullScans++;
     let totals = new Float64Array(this.#ads.size);
     const addAll = (part: ReadonlyMap<string, number>, sign: 1 | -1) => {
       if (part instanceof AdSums) return part.addInto(totals, sign);
@@ -231,7 +273,9 @@ export class WindowRanker {
     };
     for (const part of plus) addAll(part, 1);
     for (const part of minus) addAll(part, -1);
-    return topNOfIndexed(totals, (i) => this.#ads.at(i), this.#n);
+    const ranked = topNOfIndexed(totals, (i) => this.#ads.at(i), depth + 1);
+    lists.set(e, { ads: ranked.slice(0, depth), floor: ranked[depth]?.count ?? 0 });
+    return ranked.slice(0, this.#n);
   }
 
   /**
@@ -274,10 +318,10 @@ export class WindowRanker {
     return (this.#state.minute(minute)?.counts ?? this.#held.get(minute)?.counts)?.get(slice);
   }
 
-  #listsOf(slice: string): Array<Map<number, AdCount[]>> {
+  #listsOf(slice: string): Array<Map<number, Ranked>> {
     let perWindow = this.#lists.get(slice);
     if (perWindow === undefined) {
-      perWindow = this.#windows.map(() => new Map<number, AdCount[]>());
+      perWindow = this.#windows.map(() => new Map<number, Ranked>());
       this.#lists.set(slice, perWindow);
     }
     return perWindow;

@@ -79,12 +79,12 @@ class FakeView {
   readonly partitionTops = new Map<string, Map<number, Array<{ adId: string; count: number }>>>();
 }
 
-function stream(clicks: number, seed: number): GeneratedRecord[] {
+function stream(clicks: number, seed: number, ads = 60): GeneratedRecord[] {
   return generateAll({
     seed,
     clicks,
     startMs: START,
-    ads: 60,
+    ads,
     partitions: 4,
     clicksPerSecond: 20,
     lateByMs: 150_000,
@@ -153,7 +153,7 @@ async function run(
     states = restored;
   }
   view.apply(states.plan(T0, { perPartition }));
-  return { view, late, duplicates, storedMinutes: minuteRows.size };
+  return { view, late, duplicates, storedMinutes: minuteRows.size, rankings: states.rankings };
 }
 
 /**
@@ -231,6 +231,15 @@ describe('speed aggregate + reduce', () => {
     const { view, late } = await run(records, 37, 'none', 1, true, 5);
     expect(view.partitionTops.size).toBeGreaterThan(0);
     expectMatchesRecount(records, view, late, true);
+  });
+
+  it('ranks exactly from deep lists when more ads compete than a list holds, seldom summing a whole window', async () => {
+    // 150 ads a partition against lists 2 × 10 deep: outsiders sit below a floor above zero.
+    const records = stream(12000, 31, 600);
+    const { view, late, rankings } = await run(records, 37, 'none', 1, true);
+    expectMatchesRecount(records, view, late, true);
+    expect(rankings.fullScans).toBeGreaterThan(0);
+    expect(rankings.fullScans / rankings.ends).toBeLessThan(0.25);
   });
 
   it('ranks partitions that lag minutes behind the others (windows ending past their own clicks)', async () => {

@@ -11,7 +11,7 @@ import { createLogger } from '../../shared/logger/logger.ts';
 import type { E2eResult, RssSample } from '../report/types.ts';
 import { probe, probeLoop } from './freshness.ts';
 import { startServices } from './services.ts';
-import { consumedCounter } from './speed-progress.ts';
+import { backpressurePauses, consumedCounter } from './speed-progress.ts';
 import { longestStall, percentile, rateBetween, slope } from './stats.ts';
 
 export interface E2eOptions {
@@ -96,6 +96,7 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
       return rs.rows.reduce((s, r) => s + Number(r.offset), 0);
     };
     const t0 = performance.now();
+    const startedAt = Date.now();
     const elapsed = () => (performance.now() - t0) / 1000;
     const generator = spawn(
       process.execPath,
@@ -157,6 +158,7 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
     const code = await generatorExit;
     if (code !== 0) throw new Error(`adclick generate exited with ${code}: ${genTail.join(' / ')}`);
     await sample();
+    const pauses = await backpressurePauses(services.speedMetricsUrl);
     const endOffsets = offsets.at(-1)!;
     const lagAtEnd = endOffsets.produced - endOffsets.consumed;
     o.progress(`e2e: generator done after ${genEnd.toFixed(0)} s; lag ${lagAtEnd}; draining`);
@@ -170,7 +172,8 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
       }
       await sleep(SAMPLE_MS);
     }
-    const latencies = await probes;
+    const samples = await probes;
+    const latencies = samples.map((s) => s.ms);
     const seen = latencies.filter((l): l is number => l !== null);
     // A probe never seen is slower than any seen; it reads as the timeout, a lower bound.
     const withMissing = latencies.map((l) => l ?? Number.POSITIVE_INFINITY);
@@ -194,6 +197,7 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
       sustainedPerSecond: Math.round(rateBetween(series('consumed'), warmUp, genEnd + SAMPLE_MS / 1000)),
       lagAtEnd,
       drainSeconds,
+      ...(pauses === null ? {} : { backpressurePauses: pauses }),
       snapshotStallSeconds: Number(
         longestStall(offsets.map((s) => ({ t: s.t, value: s.snapshotted, target: s.produced }))).toFixed(1),
       ),
@@ -203,6 +207,11 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
         p50Ms: bounded(percentile(withMissing, 50)),
         p99Ms: bounded(percentile(withMissing, 99)),
         maxMs: bounded(percentile(withMissing, 100)),
+        // [seconds since the generator started, latency in ms or null]: slow probes in time.
+        samples: samples.map((s) => [
+          Number(((s.sentAt - startedAt) / 1000).toFixed(1)),
+          s.ms === null ? null : Math.round(s.ms),
+        ]),
       },
       rss: {
         samples: rss.map((s) => ({ t: Number(s.t.toFixed(1)), rssMb: s.rssMb })),

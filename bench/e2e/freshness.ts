@@ -61,20 +61,32 @@ export async function probe(target: ProbeTarget, n: number): Promise<number | nu
   return null;
 }
 
+/** One probe of `probeLoop`: when it was sent (epoch ms) and its latency (null: never visible). */
+export interface ProbeSample {
+  sentAt: number;
+  ms: number | null;
+}
+
 /**
  * Sends one probe every `everyMs` until `signal` aborts, each awaited on its own so a slow one
- * does not delay the next; resolves with every latency (null: never visible).
+ * does not delay the next; resolves with every probe's send time and latency.
  */
 export async function probeLoop(
   target: ProbeTarget,
   everyMs: number,
   signal: AbortSignal,
   firstN = 1,
-): Promise<Array<number | null>> {
-  const pending: Array<Promise<number | null>> = [];
+): Promise<ProbeSample[]> {
+  const pending: Array<Promise<ProbeSample>> = [];
   let n = firstN;
   while (!signal.aborted) {
-    pending.push(probe(target, n++).catch(() => null));
+    const sentAt = Date.now();
+    pending.push(
+      probe(target, n++).then(
+        (ms) => ({ sentAt, ms }),
+        () => ({ sentAt, ms: null }),
+      ),
+    );
     await sleep(everyMs);
   }
   return Promise.all(pending);

@@ -29,3 +29,20 @@ export function consumedCounter(metricsUrl: string): () => Promise<number> {
     return carried + raw;
   };
 }
+
+/**
+ * The speed layer's backpressure pauses so far (`adclick_speed_backpressure_pauses_total`), or
+ * null when its `/metrics` does not answer: each pause holds every partition's input back.
+ */
+export async function backpressurePauses(metricsUrl: string): Promise<number | null> {
+  try {
+    const res = await fetch(`${metricsUrl}/metrics`, { signal: AbortSignal.timeout(2_000) });
+    if (!res.ok) return null;
+    let total = 0;
+    for (const [name, value] of parsePrometheus(await res.text()))
+      if (name === 'adclick_speed_backpressure_pauses_total') total += value;
+    return total;
+  } catch {
+    return null;
+  }
+}

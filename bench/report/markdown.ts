@@ -141,6 +141,9 @@ export function e2eSection(e: E2eResult, title: string): string[] {
         ]),
     `- freshness over ${e.freshness.probes} probes (one click per second through the collector, polled in the API): ` +
       `p50 ${num(e.freshness.p50Ms)} ms, p99 ${num(e.freshness.p99Ms)} ms, max ${num(e.freshness.maxMs)} ms, ${e.freshness.missing} never visible`,
+    ...(e.backpressurePauses === undefined
+      ? []
+      : [`- backpressure pauses of the speed layer's input: ${num(e.backpressurePauses)}`]),
     `- restarts: ${e.restarts.length === 0 ? 'none' : e.restarts.join('; ')}`,
     '',
     'Speed-layer RSS over time:',

@@ -44,6 +44,8 @@ export interface E2eResult {
    * moment would replay); absent in reports from before it was measured.
    */
   snapshotStallSeconds?: number;
+  /** Times the speed layer paused its input for backpressure while the generator ran (its `/metrics`). */
+  backpressurePauses?: number;
   freshness: {
     probes: number;
     /** Probes not visible in the API within the probe timeout. */
@@ -51,6 +53,8 @@ export interface E2eResult {
     p50Ms: number | null;
     p99Ms: number | null;
     maxMs: number | null;
+    /** Each probe: seconds since the generator started, latency in ms (null: never visible). */
+    samples?: Array<[number, number | null]>;
   };
   rss: {
     samples: RssSample[];

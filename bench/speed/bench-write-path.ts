@@ -27,8 +27,9 @@ const PARTITIONS = Number(args.get('partitions') ?? 12);
 const PER_FLUSH = Number(args.get('per-flush') ?? 25_000);
 /** `--lists-every=<n>`: top lists ranked and snapshots taken at every n-th flush only (as topListIntervalMs). */
 const LISTS_EVERY = Number(args.get('lists-every') ?? 1);
-/** `--ad-batch=<rows>`, `--concurrency=<n>`: the speed view store's write tuning. */
+/** `--slice-batch=<rows>`, `--ad-batch=<rows>`, `--concurrency=<n>`: the speed view store's write tuning. */
 const tuning = {
+  ...(args.has('slice-batch') ? { sliceBatchRows: Number(args.get('slice-batch')) } : {}),
   ...(args.has('ad-batch') ? { adBatchRows: Number(args.get('ad-batch')) } : {}),
   ...(args.has('concurrency') ? { concurrency: Number(args.get('concurrency')) } : {}),
 };

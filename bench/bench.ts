@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../shared/config/config.ts';
 import { runE2e } from './e2e/e2e.ts';
+import { stampedProgress, viaOption, wholeNumber } from './e2e/run-options.ts';
 import { peers, specFigures } from './report/figures.ts';
 import { type LayerName, QUICK_ARGS, readLayerReport, runLayer } from './report/layer-runs.ts';
 import { machineInfo } from './report/machine.ts';
@@ -31,12 +32,7 @@ type Part = (typeof PARTS)[number];
 
 const root = join(import.meta.dirname, '..');
 const started = Date.now();
-
-function progress(line: string): void {
-  const s = Math.floor((Date.now() - started) / 1000);
-  const stamp = `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
-  process.stderr.write(`[bench ${stamp}] ${line}\n`);
-}
+const progress = stampedProgress('bench', started);
 
 function options() {
   const { values } = parseArgs({
@@ -59,21 +55,13 @@ function options() {
   if (unknown.length > 0)
     throw new Error(`--only: unknown part(s) ${unknown.join(', ')}; one of ${PARTS.join(', ')}`);
   const quick = values.quick === true;
-  const int = (name: string, v: string | undefined, fallback: number) => {
-    const n = v === undefined ? fallback : Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number ≥ 1, got "${v}"`);
-    return n;
-  };
-  const via = values.via ?? 'kafka';
-  if (via !== 'kafka' && via !== 'collector')
-    throw new Error(`--via must be kafka or collector, got "${via}"`);
   return {
     quick,
     parts: new Set(only as Part[]),
-    rate: int('rate', values.rate, quick ? 2_000 : 50_000),
-    durationSeconds: int('duration', values.duration, quick ? 40 : 240),
-    ads: int('ads', values.ads, quick ? 10_000 : 2_000_000),
-    via: via as 'kafka' | 'collector',
+    rate: wholeNumber('rate', values.rate, quick ? 2_000 : 50_000),
+    durationSeconds: wholeNumber('duration', values.duration, quick ? 40 : 240),
+    ads: wholeNumber('ads', values.ads, quick ? 10_000 : 2_000_000),
+    via: viaOption(values.via),
   };
 }
 

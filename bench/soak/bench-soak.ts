@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../shared/config/config.ts';
 import { runE2e } from '../e2e/e2e.ts';
+import { stampedProgress, viaOption, wholeNumber } from '../e2e/run-options.ts';
 import { machineInfo } from '../report/machine.ts';
 import { e2eSection, figuresTable } from '../report/markdown.ts';
 import { soakFigures } from './soak-figures.ts';
@@ -29,12 +30,7 @@ Needs the local services (npm run up).`;
 
 const root = join(import.meta.dirname, '..', '..');
 const started = Date.now();
-
-function progress(line: string): void {
-  const s = Math.floor((Date.now() - started) / 1000);
-  const stamp = `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
-  process.stderr.write(`[soak ${stamp}] ${line}\n`);
-}
+const progress = stampedProgress('soak', started);
 
 function options() {
   const { values } = parseArgs({
@@ -51,19 +47,11 @@ function options() {
     console.log(HELP);
     process.exit(0);
   }
-  const int = (name: string, v: string | undefined, fallback: number) => {
-    const n = v === undefined ? fallback : Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number ≥ 1, got "${v}"`);
-    return n;
-  };
-  const via = values.via ?? 'kafka';
-  if (via !== 'kafka' && via !== 'collector')
-    throw new Error(`--via must be kafka or collector, got "${via}"`);
   return {
-    rate: int('rate', values.rate, 10_000),
-    durationSeconds: int('duration', values.duration, 3_600),
-    ads: int('ads', values.ads, 2_000_000),
-    via: via as 'kafka' | 'collector',
+    rate: wholeNumber('rate', values.rate, 10_000),
+    durationSeconds: wholeNumber('duration', values.duration, 3_600),
+    ads: wholeNumber('ads', values.ads, 2_000_000),
+    via: viaOption(values.via),
     out: resolve(values.out ?? join(root, 'reports')),
   };
 }

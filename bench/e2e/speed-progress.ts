@@ -1,6 +1,20 @@
 import { parsePrometheus } from '../../serving-layer/api/pipeline-health.ts';
 
-const CONSUMED = 'adclick_speed_events_consumed_total';
+/**
+ * The sum of one metric's samples (over its labels) on the speed layer's `/metrics`, or null
+ * when it does not answer (busy or restarting).
+ */
+async function metricSum(metricsUrl: string, metric: string): Promise<number | null> {
+  try {
+    const res = await fetch(`${metricsUrl}/metrics`, { signal: AbortSignal.timeout(2_000) });
+    if (!res.ok) return null;
+    let total = 0;
+    for (const [name, value] of parsePrometheus(await res.text())) if (name === metric) total += value;
+    return total;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * Records the speed layer has consumed so far, from its `/metrics` (summed over outcomes: counted,
@@ -13,17 +27,8 @@ export function consumedCounter(metricsUrl: string): () => Promise<number> {
   let carried = 0;
   let lastRaw = 0;
   return async () => {
-    let raw: number | undefined;
-    try {
-      const res = await fetch(`${metricsUrl}/metrics`, { signal: AbortSignal.timeout(2_000) });
-      if (res.ok) {
-        raw = 0;
-        for (const [name, value] of parsePrometheus(await res.text())) if (name === CONSUMED) raw += value;
-      }
-    } catch {
-      // Not answering (busy or restarting): keep the last total.
-    }
-    if (raw === undefined) return carried + lastRaw;
+    const raw = await metricSum(metricsUrl, 'adclick_speed_events_consumed_total');
+    if (raw === null) return carried + lastRaw;
     if (raw < lastRaw) carried += lastRaw;
     lastRaw = raw;
     return carried + raw;
@@ -34,15 +39,6 @@ export function consumedCounter(metricsUrl: string): () => Promise<number> {
  * The speed layer's backpressure pauses so far (`adclick_speed_backpressure_pauses_total`), or
  * null when its `/metrics` does not answer: each pause holds every partition's input back.
  */
-export async function backpressurePauses(metricsUrl: string): Promise<number | null> {
-  try {
-    const res = await fetch(`${metricsUrl}/metrics`, { signal: AbortSignal.timeout(2_000) });
-    if (!res.ok) return null;
-    let total = 0;
-    for (const [name, value] of parsePrometheus(await res.text()))
-      if (name === 'adclick_speed_backpressure_pauses_total') total += value;
-    return total;
-  } catch {
-    return null;
-  }
+export function backpressurePauses(metricsUrl: string): Promise<number | null> {
+  return metricSum(metricsUrl, 'adclick_speed_backpressure_pauses_total');
 }

@@ -7,7 +7,11 @@ import type { ParquetWriterKind } from '../../batch-layer/parquet/types.ts';
 import { BatchRuntime, batchSettingsFrom } from '../../batch-layer/runtime.ts';
 import { sweepDeadStaging } from '../../batch-layer/staging.ts';
 import { AdclickError, ErrorCodes } from '../../shared/errors/errors.ts';
-import { METRICS_PORT_OFFSETS, startMetricsServer } from '../../shared/metrics/metrics.ts';
+import {
+  collectProcessMetrics,
+  METRICS_PORT_OFFSETS,
+  startMetricsServer,
+} from '../../shared/metrics/metrics.ts';
 import { intOption, parseOptions } from '../args.ts';
 import type { CliCommand } from '../types.ts';
 
@@ -62,6 +66,7 @@ Options (defaults come from the environment variable named):
     const writer = createParquetWriter(settings.writer);
     const runtime = new BatchRuntime(config, settings, logger, 'archiver');
     await runtime.start();
+    collectProcessMetrics(runtime.metrics.registry);
     const metrics = await startMetricsServer({
       registry: runtime.metrics.registry,
       host: config.bindHost,

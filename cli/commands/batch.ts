@@ -5,7 +5,11 @@ import { reconcileDay } from '../../serving-layer/reconciliation/reconcile.ts';
 import { reconcileDepsFrom } from '../../serving-layer/serving-layer.ts';
 import { openServingStores } from '../../serving-layer/serving-stores.ts';
 import { AdclickError, ErrorCodes } from '../../shared/errors/errors.ts';
-import { METRICS_PORT_OFFSETS, startMetricsServer } from '../../shared/metrics/metrics.ts';
+import {
+  collectProcessMetrics,
+  METRICS_PORT_OFFSETS,
+  startMetricsServer,
+} from '../../shared/metrics/metrics.ts';
 import { intOption, parseOptions } from '../args.ts';
 import type { CliCommand } from '../types.ts';
 
@@ -105,6 +109,7 @@ Options (defaults come from the environment variable named):
           cellsMismatching: report.cellsMismatching,
         };
       });
+      collectProcessMetrics(runtime.metrics.registry);
       const metrics = await startMetricsServer({
         registry: runtime.metrics.registry,
         host: config.bindHost,

@@ -1,6 +1,10 @@
 import { assertTopicExists, createKafka, kafkaOptionsFrom } from '../../shared/kafka/kafka.ts';
 import { KafkaClickPublisher } from '../../shared/kafka/kafka-click-publisher.ts';
-import { METRICS_PORT_OFFSETS, startMetricsServer } from '../../shared/metrics/metrics.ts';
+import {
+  collectProcessMetrics,
+  METRICS_PORT_OFFSETS,
+  startMetricsServer,
+} from '../../shared/metrics/metrics.ts';
 import { Collector } from '../../speed-layer/collector/collector.ts';
 import { COLLECTOR_DEFAULTS } from '../../speed-layer/collector/options.ts';
 import { intOption, parseOptions } from '../args.ts';
@@ -89,6 +93,7 @@ Environment: KAFKA_BROKERS, KAFKA_TOPIC, COLLECTOR_PORT, BIND_HOST, METRICS_PORT
     const publisher = new KafkaClickPublisher(kafka, logger, { maxPendingBytes });
     await publisher.start();
     const collector = new Collector(options, { publisher, logger });
+    collectProcessMetrics(collector.registry);
     try {
       await collector.start();
       const metrics =

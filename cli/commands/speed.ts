@@ -4,6 +4,7 @@ import { migrate } from '../../shared/cassandra/migrate.ts';
 import { cassandraOptionsFrom } from '../../shared/cassandra/options.ts';
 import { createKafka, kafkaOptionsFrom } from '../../shared/kafka/kafka.ts';
 import { KafkaClickPublisher } from '../../shared/kafka/kafka-click-publisher.ts';
+import { collectProcessMetrics } from '../../shared/metrics/metrics.ts';
 import { CassandraSnapshotStore } from '../../speed-layer/aggregate/cassandra-snapshot-store.ts';
 import { SPEED_DEFAULTS, speedOptionsFrom } from '../../speed-layer/options.ts';
 import { CassandraGlobalTopLists } from '../../speed-layer/reduce/cassandra-global-top-lists.ts';
@@ -135,6 +136,7 @@ DIMENSIONS, BIND_HOST (metrics listen address, default 127.0.0.1).`,
       dlq,
       logger,
     });
+    collectProcessMetrics(speed.metrics.registry);
     try {
       await store.start();
       await dlq.start();

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { AdclickError, ErrorCodes } from '../errors/errors.ts';
 import type { Logger } from '../logger/logger.ts';
 
@@ -19,6 +19,16 @@ export function createMetricsRegistry(component: string): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ component });
   return registry;
+}
+
+/**
+ * Adds the process's own metrics to `registry`: resident memory, V8 heap spaces, event-loop lag,
+ * GC pauses (prom-client's `process_*` and `nodejs_*` set). What an operator reads first when a
+ * component is slow or grows: whether its event loop stalls and where its memory goes. Once per
+ * process, from its entrypoint (each call starts its own event-loop monitor).
+ */
+export function collectProcessMetrics(registry: Registry): void {
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
 }
 
 /** A running `/metrics` endpoint. */

@@ -2,6 +2,7 @@ import { Counter } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../../shared/logger/logger.ts';
 import {
+  collectProcessMetrics,
   createMetricsRegistry,
   metricsResponse,
   startMetricsServer,
@@ -17,6 +18,18 @@ describe('shared metrics', () => {
     const res = await metricsResponse(b);
     expect(res.headers.get('content-type')).toContain('text/plain');
     expect(await res.text()).toContain('adclick_test_total{component="b"} 3');
+  });
+
+  it("adds the process's memory, heap and event-loop lag to a component's registry", async () => {
+    const registry = createMetricsRegistry('proc');
+    collectProcessMetrics(registry);
+    const text = await registry.metrics();
+    const rss = /^process_resident_memory_bytes\{component="proc"\} (\d+)/m.exec(text);
+    expect(Number(rss?.[1])).toBeGreaterThan(0);
+    expect(text).toMatch(/^nodejs_heap_space_size_used_bytes\{space="old",component="proc"\} \d+/m);
+    expect(text).toMatch(/^nodejs_eventloop_lag_p99_seconds\{component="proc"\} /m);
+    // Another component's registry stays without them.
+    expect(await createMetricsRegistry('other').metrics()).not.toContain('process_resident_memory_bytes');
   });
 
   it('serves /metrics and /healthz on its own port, and 404 elsewhere', async () => {

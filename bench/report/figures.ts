@@ -112,17 +112,17 @@ export function specFigures(parts: Parts): Figure[] {
         : atRate,
     ),
     judge('e2e', 'speed-layer peak RSS over the run', e2e?.rss.peakMb ?? null, 'MB', '<=', TARGETS.rssMb),
-    judge(
+    // The hour-long bound is judged by the soak, which lasts an hour: a few minutes' slope is
+    // mostly the sliding windows filling up, which stops once the longest is full.
+    reported(
       'e2e',
       'speed-layer RSS projected to one hour (slope of the second half)',
       e2e?.rss.projectedHourMb ?? null,
       'MB',
-      '<=',
-      TARGETS.rssMb,
       e2e
         ? e2e.rss.projectedHourMb === null
           ? `run of ${fmt(e2e.durationSeconds)} s too short to judge the trend (2 minutes at least)`
-          : `slope ${fmt(e2e.rss.slopeMbPerMinute)} MB/min over the second half of ${fmt(e2e.durationSeconds)} s`
+          : `slope ${fmt(e2e.rss.slopeMbPerMinute)} MB/min over the second half of ${fmt(e2e.durationSeconds)} s, windows still filling; the hour is judged by the soak`
         : undefined,
     ),
   );

@@ -46,9 +46,10 @@ export interface SpeedLayerOptions {
    */
   maxPendingRows: number;
   /**
-   * Backpressure: fetching also stops while writes are pending and the V8 heap in use plus
-   * external memory (the typed arrays of the click id tables) is above this many MiB (default 640), keeping the process under the 1 GB RSS budget when the store is
-   * slow.
+   * Backpressure: fetching also stops while at least a tenth of `maxPendingRows` waits to be
+   * written and the V8 heap in use plus external memory (the typed arrays of the click id
+   * tables) is above this many MiB (default 640), keeping the process under the 1 GB RSS budget
+   * when the store is slow.
    */
   maxHeapMb: number;
   /** `/metrics` listener; `undefined` serves none (tests). */

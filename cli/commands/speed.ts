@@ -41,9 +41,9 @@ Options:
                            the flush interval (default ${SPEED_DEFAULTS.snapshotIntervalMs}); longer means a longer replay after a crash
   --max-pending-rows <n>   backpressure: stop fetching from Kafka while more rows than this wait to
                            be written to Cassandra, resume at half (default ${SPEED_DEFAULTS.maxPendingRows})
-  --max-heap-mb <n>        backpressure: also stop fetching while writes are pending and the V8
-                           heap in use plus external memory (typed arrays) is above this
-                           (default ${SPEED_DEFAULTS.maxHeapMb})
+  --max-heap-mb <n>        backpressure: also stop fetching while a tenth of --max-pending-rows is
+                           pending and the V8 heap in use plus external memory (typed arrays) is
+                           above this (default ${SPEED_DEFAULTS.maxHeapMb})
   --session-timeout <ms>   Kafka group session timeout: how long a crashed instance holds its
                            partitions (default ${SPEED_DEFAULTS.sessionTimeoutMs}; the broker's minimum is usually 6000)
   --metrics-port <n>       port of GET /metrics and /healthz (default METRICS_PORT, 9464; 0 = any free port)

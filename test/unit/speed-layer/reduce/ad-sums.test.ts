@@ -53,6 +53,48 @@ describe('AdSums', () => {
     expect([...sums]).toEqual([]);
   });
 
+  it('keeps sums of 255 and more exact, up and down across the byte limit', () => {
+    const ads = new AdIds();
+    const sums = new AdSums(ads);
+    // Head ads cross 255 (and 65,535) as minutes add up, then fall back as they leave.
+    const heavy = (k: number) =>
+      new Map([
+        ['head', 200 * k],
+        ['second', 70_000],
+        ['edge', 254],
+        ['tail', 1],
+      ]);
+    const applied: Array<[Map<string, number>, 1 | -1]> = [];
+    const step = (m: Map<string, number>, sign: 1 | -1) => {
+      sums.apply(m, sign);
+      applied.push([m, sign]);
+      const expected = recount(applied);
+      expect(new Map(sums)).toEqual(expected);
+      expect(sums.size).toBe(expected.size);
+      for (const [ad, c] of expected) expect(sums.get(ad)).toBe(c);
+      const totals = new Float64Array(ads.size);
+      sums.addInto(totals, 1);
+      for (const [ad, c] of expected) expect(totals[ads.indexOf(ad)!]).toBe(c);
+      expect(totals.reduce((a, b) => a + b, 0)).toBe([...expected.values()].reduce((a, b) => a + b, 0));
+    };
+    step(heavy(1), 1); // head 200, edge 254: below the limit; second far above
+    step(heavy(1), 1); // head 400, edge 508: both above
+    step(heavy(2), 1); // head 800, edge 762
+    step(heavy(1), -1); // head 600, edge 508
+    step(heavy(2), -1); // head 200, edge 254: back below the limit
+    step(new Map([['edge', 254]]), -1); // edge gone
+    expect([...sums.keys()].sort()).toEqual(['head', 'second', 'tail']);
+    step(
+      new Map([
+        ['head', 200],
+        ['second', 70_000],
+        ['tail', 1],
+      ]),
+      -1,
+    );
+    expect(sums.size).toBe(0);
+  });
+
   it('refuses to go below zero (a minute subtracted that was never added)', () => {
     const ads = new AdIds();
     const sums = new AdSums(ads);

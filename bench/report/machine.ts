@@ -15,7 +15,19 @@ function pomVersion(root: string, pom: string, property: string): string | undef
 }
 
 /**
- * CPU, memory, Node and the services' versions. Running services answer through
+ * The commit measured (short hash), marked when the work tree has uncommitted changes to tracked
+ * files; undefined outside a git checkout.
+ */
+export function codeVersion(root: string): string | undefined {
+  const git = (...args: string[]) => spawnSync('git', args, { cwd: root, encoding: 'utf8', timeout: 10_000 });
+  const head = git('rev-parse', '--short', 'HEAD');
+  if (head.status !== 0) return undefined;
+  const dirty = git('status', '--porcelain', '--untracked-files=no').stdout.trim() !== '';
+  return `${head.stdout.trim()}${dirty ? ' with uncommitted changes' : ''}`;
+}
+
+/**
+ * The code measured, CPU, memory, Node and the services' versions. Running services answer through
  * `adclick status --json` (Cassandra and Redis name their version there); Kafka and the S3 store
  * are described by the version infra installs, when they are the local ones.
  */
@@ -52,7 +64,9 @@ export function machineInfo(root: string): MachineInfo {
     services.status = `adclick status failed (exit ${status.status}): ${`${status.stdout}${status.stderr}`.trim().slice(-400)}`;
   }
   const cpu = cpus();
+  const code = codeVersion(root);
   return {
+    ...(code === undefined ? {} : { code }),
     cpuModel: cpu[0]?.model.trim() ?? 'unknown',
     cores: cpu.length,
     memoryGiB: Number((totalmem() / 2 ** 30).toFixed(1)),

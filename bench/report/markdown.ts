@@ -47,7 +47,8 @@ function peerRow(p: Peer): string {
 function layerRow(name: string, run: LayerRun | undefined): string {
   if (run === undefined || (!run.ranThisRun && run.report === null))
     return `| ${name} | not run; ${run?.error ?? 'no earlier report'} | |`;
-  const when = run.measuredAt ?? 'unknown time';
+  const code = (run.report?.machine as { code?: unknown } | undefined)?.code;
+  const when = `${run.measuredAt ?? 'unknown time'}${typeof code === 'string' ? ` (code ${code})` : ''}`;
   const how = run.ranThisRun
     ? run.ok
       ? `ran in this run (${num(run.seconds ?? null)} s)`
@@ -82,6 +83,7 @@ export function renderBenchMarkdown(r: BenchReport): string {
     '',
     '| | |',
     '|---|---|',
+    ...(m.code === undefined ? [] : [`| code | ${cell(m.code)} |`]),
     `| CPU | ${cell(m.cpuModel)}, ${m.cores} cores |`,
     `| memory | ${num(m.memoryGiB, 1)} GiB |`,
     `| Node | ${m.node} |`,

@@ -97,6 +97,8 @@ export interface Peer {
 }
 
 export interface MachineInfo {
+  /** Commit measured (`codeVersion`); absent in reports written before it was recorded. */
+  code?: string;
   cpuModel: string;
   cores: number;
   memoryGiB: number;

@@ -77,6 +77,7 @@ async function main(): Promise<number> {
     '# adclick soak: the speed layer over a long run',
     '',
     `Run ${new Date(started).toISOString()} → ${measuredAt}, written by \`npm run bench:soak\`; ` +
+      `${machine.code === undefined ? '' : `code ${machine.code}; `}` +
       `${machine.cpuModel}, ${machine.cores} cores, load ${machine.loadAverage1m} at start.`,
     '',
     ...figuresTable(figures),

@@ -192,6 +192,26 @@ describe('BENCH.md', () => {
       '| api (`npm run bench:api`) | not run; figures from the report on disk | 2026-11-24T18:00:00.000Z |',
     );
   });
+
+  it('names the code it measured, and that of a report carried from disk', () => {
+    const soak: LayerRun = {
+      ranThisRun: false,
+      ok: true,
+      measuredAt: '2026-11-24T17:00:00.000Z',
+      report: { machine: { code: 'abc1234' } },
+    };
+    const base = report();
+    const md = renderBenchMarkdown(
+      report({
+        machine: { ...base.machine, code: 'def5678 with uncommitted changes' },
+        layers: { ...base.layers, soak },
+      }),
+    );
+    expect(md).toContain('| code | def5678 with uncommitted changes |');
+    expect(md).toContain('figures from the report on disk | 2026-11-24T17:00:00.000Z (code abc1234) |');
+    // Reports written before the code was recorded say nothing of it.
+    expect(renderBenchMarkdown(base)).not.toContain('| code |');
+  });
 });
 
 describe('RSS trend of a short run', () => {

@@ -8,6 +8,7 @@ import { createTestKeyspace } from '../../shared/cassandra/testing.ts';
 import type { AdclickConfig } from '../../shared/config/types.ts';
 import { createKafka, ensureTopics, kafkaOptionsFrom } from '../../shared/kafka/kafka.ts';
 import { createLogger } from '../../shared/logger/logger.ts';
+import { speedOptionsFrom } from '../../speed-layer/options.ts';
 import type { E2eResult, RssSample } from '../report/types.ts';
 import { probe, probeLoop } from './freshness.ts';
 import { startServices } from './services.ts';
@@ -189,6 +190,7 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
     const lastRss = rss.at(-1)?.rssMb ?? 0;
     return {
       targetRate: o.rate,
+      retainMinutes: speedOptionsFrom(o.config).retainMinutes,
       durationSeconds: Number(genEnd.toFixed(1)),
       ads: o.ads,
       partitions,

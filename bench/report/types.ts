@@ -25,6 +25,11 @@ export interface RssSample {
 export interface E2eResult {
   /** Generator rate asked for, records/s. */
   targetRate: number;
+  /**
+   * Minutes of state the speed layer retains (its longest window plus a margin): its memory
+   * grows until then; absent in reports from before it was recorded.
+   */
+  retainMinutes?: number;
   durationSeconds: number;
   ads: number;
   partitions: number;

@@ -4,7 +4,7 @@ import { peers, specFigures } from '../../../bench/report/figures.ts';
 import { judge, TARGETS } from '../../../bench/report/judge.ts';
 import { renderBenchMarkdown } from '../../../bench/report/markdown.ts';
 import type { BenchReport, E2eResult, LayerRun } from '../../../bench/report/types.ts';
-import { soakFigures } from '../../../bench/soak/soak-figures.ts';
+import { soakFigures, steadyTrend } from '../../../bench/soak/soak-figures.ts';
 
 const e2eFixture = (): E2eResult => ({
   targetRate: 50_000,
@@ -247,21 +247,48 @@ describe('soak figures', () => {
     durationSeconds: 3_600,
     rss: { ...e2eFixture().rss, peakMb, slopeMbPerMinute },
   });
+  /** A run of `minutes` whose RSS climbs 4 MB a minute while 70 minutes of state fill, then `after` a minute. */
+  const longRun = (minutes: number, after: number): E2eResult => {
+    const samples = Array.from({ length: minutes * 6 + 1 }, (_, i) => {
+      const t = i * 10;
+      const m = t / 60;
+      return { t, rssMb: Math.round((300 + 4 * Math.min(m, 70) + after * Math.max(0, m - 70)) * 100) / 100 };
+    });
+    return {
+      ...soakRun(0, Math.max(...samples.map((s) => s.rssMb))),
+      retainMinutes: 70,
+      durationSeconds: minutes * 60,
+      rss: { ...e2eFixture().rss, samples, peakMb: Math.max(...samples.map((s) => s.rssMb)) },
+    };
+  };
 
-  it('judges the peak against 1 GB and the second half-hour growth against 5% of it', () => {
-    const flat = soakFigures(soakRun(0.5, 900));
+  it('judges the peak against 1 GB and the hourly growth once the state is full against 5% of it', () => {
+    const flat = soakFigures(longRun(90, 0.5));
     expect(flat.map((f) => [f.measure, f.status])).toEqual([
       ['speed-layer peak RSS over the soak', 'met'],
-      ['speed-layer RSS growth over the second half of the soak', 'met'],
+      ['speed-layer RSS growth per hour once its state is full', 'met'],
       ['freshness p99 over the soak (produced → visible in the API)', 'met'],
       ['speed layer consumed over the soak', 'reported'],
     ]);
-    expect(flat[1]!.value).toBe(15);
-    // 2 MB a minute over the last 30 minutes is 60 MB: growing, though still under 1 GB.
-    const growing = soakFigures(soakRun(2, 1_000));
-    expect(growing[0]!.status).toBe('met');
+    // The climb while the state fills is not the trend: 0.5 MB a minute after it is 30 MB an hour.
+    expect(flat[1]!.value).toBe(30);
+    expect(flat[1]!.note).toContain('minutes 72–90');
+    const growing = soakFigures(longRun(90, 2));
     expect(growing[1]!.status).toBe('gap');
-    expect(growing[1]!.value).toBe(60);
+    expect(growing[1]!.value).toBe(120);
+    expect(steadyTrend(longRun(90, 2))!.mbPerHour).toBeCloseTo(120, 0);
+  });
+
+  it('reports, without judging, the growth of a run too short for the state to fill', () => {
+    const hour = soakFigures(soakRun(2, 1_000));
+    expect(hour[0]!.status).toBe('met');
+    expect(hour[1]).toMatchObject({
+      measure: 'speed-layer RSS growth over the second half of the soak (state still filling)',
+      status: 'reported',
+      value: 60,
+    });
+    expect(hour[1]!.note).toContain('at least 82 min');
+    expect(steadyTrend(longRun(81, 0))).toBeNull();
   });
 
   it('are carried into BENCH.md when a soak report is on disk, and only then', () => {

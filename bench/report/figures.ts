@@ -112,7 +112,7 @@ export function specFigures(parts: Parts): Figure[] {
         : atRate,
     ),
     judge('e2e', 'speed-layer peak RSS over the run', e2e?.rss.peakMb ?? null, 'MB', '<=', TARGETS.rssMb),
-    // The hour-long bound is judged by the soak, which lasts an hour: a few minutes' slope is
+    // The hour-long bound is judged by the soak, which runs past the hour: a few minutes' slope is
     // mostly the sliding windows filling up, which stops once the longest is full.
     reported(
       'e2e',
@@ -158,7 +158,7 @@ export function specFigures(parts: Parts): Figure[] {
       ),
     );
   }
-  // The memory bar measured over an hour (`npm run bench:soak`), when a soak report is on disk.
+  // The memory bar measured over a long run (`npm run bench:soak`), when a soak report is on disk.
   const soak = parts.layers.soak?.report?.run as E2eResult | undefined;
   if (soak !== undefined) figures.push(...soakFigures(soak));
   return figures;

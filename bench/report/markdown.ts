@@ -108,7 +108,7 @@ export function renderBenchMarkdown(r: BenchReport): string {
     layerRow('speed (`npm run bench:speed`)', r.layers.speed),
     layerRow('batch (`npm run bench:batch`)', r.layers.batch),
     layerRow('api (`npm run bench:api`)', r.layers.api),
-    layerRow('soak (`npm run bench:soak`, an hour; never run by `npm run bench`)', r.layers.soak),
+    layerRow('soak (`npm run bench:soak`, 90 minutes; never run by `npm run bench`)', r.layers.soak),
     r.e2e === null
       ? '| end to end | not run | |'
       : `| end to end | ${r.e2e.ok ? 'ran in this run' : `**failed**: ${cell(r.e2e.error ?? '')}`} | ${r.finishedAt} |`,
@@ -122,7 +122,7 @@ export function renderBenchMarkdown(r: BenchReport): string {
   return lines.join('\n');
 }
 
-/** A Markdown section of one end-to-end run (`npm run bench`'s, or `bench:soak`'s hour). */
+/** A Markdown section of one end-to-end run (`npm run bench`'s, or `bench:soak`'s long one). */
 export function e2eSection(e: E2eResult, title: string): string[] {
   const samples = e.rss.samples;
   const step = Math.max(1, Math.ceil(samples.length / 12));

@@ -1,3 +1,5 @@
+import { loadConfig } from '../../shared/config/config.ts';
+import { speedOptionsFrom } from '../../speed-layer/options.ts';
 import { slope } from '../e2e/stats.ts';
 import { judge, reported, TARGETS } from '../report/judge.ts';
 import type { E2eResult, Figure } from '../report/types.ts';
@@ -7,8 +9,8 @@ import type { E2eResult, Figure } from '../report/types.ts';
  * of the RSS bound (5% of 1 GB ≈ 51 MB an hour).
  */
 export const FLAT_SHARE = 0.05;
-/** The state's retention when a report does not say (longest default window, 60, plus 10). */
-const DEFAULT_RETAIN_MINUTES = 70;
+/** The state's retention when a report does not say: the speed layer's default. */
+const DEFAULT_RETAIN_MINUTES = speedOptionsFrom(loadConfig({})).retainMinutes;
 /** Minutes after the retention is reached before the trend is taken: the last minutes still freeze. */
 const SETTLE_MINUTES = 2;
 /** The shortest stretch of full state whose trend is judged. */

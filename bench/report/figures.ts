@@ -17,6 +17,9 @@ export function specFigures(parts: Parts): Figure[] {
   const eventRate = num(speed, 'eventRate');
   const replayRate = num(speed, 'replay.speedLayerRecordsPerSecond');
   const replayEventRate = num(speed, 'replay.eventRate');
+  const bareRate = num(speed, 'bareConsumerRecordsPerSecond');
+  const parseRate = num(speed, 'parseConsumerRecordsPerSecond');
+  const parseCeiling = bareRate && parseRate !== null ? Number((parseRate / bareRate).toFixed(2)) : null;
   figures.push(
     judge(
       'speed',
@@ -40,6 +43,9 @@ export function specFigures(parts: Parts): Figure[] {
       'ratio',
       '>=',
       TARGETS.speedVsBare,
+      parseCeiling === null
+        ? undefined
+        : `a consumer that only JSON-parses each record reaches ${fmt(parseCeiling)} of bare here`,
     ),
     judge(
       'speed',
@@ -181,6 +187,25 @@ export function peers(parts: Parts): Peer[] {
     ratio: bare && ours !== null ? ours / bare : null,
     ratioMeaning: 'ours / peer rate',
   });
+  // Ceilings (newer bench:speed reports): the same consumer doing part of the speed layer's work.
+  const ceilings: Array<[string, string]> = [
+    ['parseConsumerRecordsPerSecond', 'ceiling: the same consumer, JSON.parse of every record only'],
+    ['mapAggregateConsumerRecordsPerSecond', 'ceiling: the same consumer, map + aggregate nodes in memory'],
+  ];
+  for (const [field, label] of ceilings) {
+    const rate = num(speed, field);
+    if (rate === null) continue;
+    out.push({
+      part: 'speed',
+      peer: 'bare kafkajs consumer (eachBatch, counts only)',
+      value: bare,
+      unit: 'records/s',
+      ours: label,
+      oursValue: rate,
+      ratio: bare ? rate / bare : null,
+      ratioMeaning: 'ours / peer rate',
+    });
+  }
   const peerRate = num(batch, 'peer.clicksPerSecond');
   const recompute = num(batch, 'recompute.clicksPerSecond');
   out.push({

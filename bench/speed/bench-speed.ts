@@ -4,7 +4,9 @@
  *
  * 1. produces a book-shaped stream (Zipf-skewed ads, 8 countries, 5% duplicates, 1% late) to a
  *    fresh topic;
- * 2. reads it all with a bare kafkajs `eachBatch` consumer that only counts (the peer);
+ * 2. reads it all with a bare kafkajs `eachBatch` consumer that only counts (the peer), then with
+ *    consumers that JSON-parse every record, and that run the map and aggregate nodes in memory
+ *    (ceilings: what reading the clicks costs before anything is written);
  * 3. runs `adclick speed` as its own process on a fresh consumer group and keyspace, and times it
  *    from its first partition claim (assignment) to the snapshot at every partition's end offset
  *    (the backlog);
@@ -35,6 +37,7 @@ import { createKafka, ensureTopics, kafkaOptionsFrom } from '../../shared/kafka/
 import { KafkaClickPublisher } from '../../shared/kafka/kafka-click-publisher.ts';
 import { createLogger } from '../../shared/logger/logger.ts';
 import { type FreshnessResult, measureFreshness } from './freshness.ts';
+import { measurePeers } from './peers.ts';
 import { type SpeedReport, writeSpeedReport } from './report.ts';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
@@ -134,28 +137,6 @@ async function produceStream(): Promise<{ records: number; seconds: number; ends
   return { records, seconds: (performance.now() - started) / 1000, ends };
 }
 
-async function bareConsumer(records: number): Promise<number> {
-  const consumer = kafka.consumer({ groupId: `bench-bare-${id}` });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  let seen = 0;
-  let first = 0;
-  await consumer.run({
-    eachBatch: async ({ batch }) => {
-      if (first === 0) first = performance.now();
-      seen += batch.messages.length;
-    },
-  });
-  await waitFor(() => seen >= records, {
-    timeoutMs: TIMEOUT_S * 1000,
-    intervalMs: 50,
-    description: 'bare consumer',
-  });
-  const seconds = (performance.now() - first) / 1000;
-  await consumer.disconnect();
-  return records / seconds;
-}
-
 async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -219,8 +200,19 @@ async function main(): Promise<void> {
     log(`producing ${CLICKS} clicks over ${ADS} ads to ${PARTITIONS} partitions`);
     const produced = await produceStream();
     log(`produced ${produced.records} records in ${produced.seconds.toFixed(1)} s`);
-    const bareRate = await bareConsumer(produced.records);
-    log(`bare kafkajs consumer: ${bareRate.toFixed(0)} records/s`);
+    const peers = await measurePeers(
+      kafka,
+      base,
+      topic,
+      PARTITIONS,
+      `bench-peer-${id}`,
+      produced.records,
+      TIMEOUT_S * 1000,
+    );
+    const bareRate = peers.bare;
+    log(
+      `kafkajs consumers: bare ${bareRate.toFixed(0)} records/s, JSON.parse only ${peers.parse.toFixed(0)}, map + aggregate in memory ${peers.mapAggregate.toFixed(0)}`,
+    );
 
     const group = `bench-speed-${id}`;
     const output: string[] = [];
@@ -355,6 +347,8 @@ async function main(): Promise<void> {
       bareConsumerRecordsPerSecond: Math.round(bareRate),
       speedLayerRecordsPerSecond: Math.round(speedRate),
       speedLayerVsBare: Number((speedRate / bareRate).toFixed(3)),
+      parseConsumerRecordsPerSecond: Math.round(peers.parse),
+      mapAggregateConsumerRecordsPerSecond: Math.round(peers.mapAggregate),
       speedLayerSeconds: Number(seconds.toFixed(1)),
       speedLayerStartupSeconds: Number(startedAfter.toFixed(1)),
       speedLayerPeakRssMb: Math.round(peakRss),

@@ -15,6 +15,10 @@ export interface SpeedReport {
   bareConsumerRecordsPerSecond: number;
   speedLayerRecordsPerSecond: number;
   speedLayerVsBare: number;
+  /** A kafkajs consumer that JSON-parses every record and does nothing else (a ceiling). */
+  parseConsumerRecordsPerSecond?: number;
+  /** A kafkajs consumer running the map and aggregate nodes in memory, writing nothing (a ceiling). */
+  mapAggregateConsumerRecordsPerSecond?: number;
   speedLayerSeconds: number;
   speedLayerStartupSeconds: number;
   /** Peak over the whole run (backlog and live phase). */
@@ -62,6 +66,14 @@ const FIELDS: Array<[string, string]> = [
     "backlog: from the speed process's first partition claim (assignment, before any record is read) until every partition's snapshot is at its end offset (cells, top lists and snapshots written; snapshots are taken at most every 2 s, so up to 2 s of it is that interval)",
   ],
   ['speedLayerVsBare', 'speedLayerRecordsPerSecond / bareConsumerRecordsPerSecond'],
+  [
+    'parseConsumerRecordsPerSecond',
+    'the same consumer doing `JSON.parse` of every record and nothing else: a ceiling for any speed layer that reads the clicks in Node, on these cores',
+  ],
+  [
+    'mapAggregateConsumerRecordsPerSecond',
+    "the same consumer running the speed layer's map node (validation, normalisation) and aggregate node (dedup, minute windows) in memory, writing nothing: the gap from here to the speed layer is the write path, ranking and snapshots",
+  ],
   ['speedLayerStartupSeconds', 'spawn to first partition claim'],
   ['speedLayerPeakRssMb', 'peak RSS of the speed process over the whole run'],
   ['speedLayerBacklogPeakRssMb', 'peak RSS until the backlog was caught up'],
@@ -97,6 +109,7 @@ export function writeSpeedReport(dir: string, r: SpeedReport): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'bench-speed.json'), `${JSON.stringify(r, null, 2)}\n`);
   const ok = (pass: boolean) => (pass ? 'meets' : 'misses');
+  const ratio = (rate: number, bare: number) => (rate / bare).toFixed(3);
   const live =
     r.liveSeconds === null
       ? ['| live phase | skipped (`--live-seconds=0`) | |']
@@ -115,6 +128,16 @@ export function writeSpeedReport(dir: string, r: SpeedReport): void {
       '| --- | --- | --- |',
       `| produce (idempotent, acks=all) | ${r.produceRecordsPerSecond} records/s | |`,
       `| bare kafkajs eachBatch consumer | ${r.bareConsumerRecordsPerSecond} records/s | (peer) |`,
+      ...(r.parseConsumerRecordsPerSecond === undefined
+        ? []
+        : [
+            `| kafkajs consumer, JSON.parse of every record only | ${r.parseConsumerRecordsPerSecond} records/s (${ratio(r.parseConsumerRecordsPerSecond, r.bareConsumerRecordsPerSecond)} of bare) | (ceiling) |`,
+          ]),
+      ...(r.mapAggregateConsumerRecordsPerSecond === undefined
+        ? []
+        : [
+            `| kafkajs consumer, map + aggregate nodes in memory | ${r.mapAggregateConsumerRecordsPerSecond} records/s (${ratio(r.mapAggregateConsumerRecordsPerSecond, r.bareConsumerRecordsPerSecond)} of bare) | (ceiling) |`,
+          ]),
       `| speed layer, partitions assigned → caught up | ${r.speedLayerRecordsPerSecond} records/s | ≥ ${r.targets.recordsPerSecond} (${ok(r.speedLayerRecordsPerSecond >= r.targets.recordsPerSecond)}) |`,
       `| speed layer / bare consumer | ${r.speedLayerVsBare} | ≥ ${r.targets.vsBare} (${ok(r.speedLayerVsBare >= r.targets.vsBare)}) |`,
       `| speed layer peak RSS (backlog / whole run) | ${r.speedLayerBacklogPeakRssMb} / ${r.speedLayerPeakRssMb} MB | ≤ ${r.targets.rssMb} (${ok(r.speedLayerPeakRssMb <= r.targets.rssMb)}) |`,

@@ -154,6 +154,27 @@ describe('SPEC C figures from the layer reports and the end-to-end run', () => {
     expect(p[0]!.ratio).toBeCloseTo(12_199 / 338_373, 6);
     expect(p[2]!.ratio).toBeCloseTo(153_940 / 21_894, 6);
   });
+
+  it('adds the consumer ceilings of newer speed reports as peers, and the parse ceiling to the ratio', () => {
+    const speed = fixture('bench-speed');
+    speed.report = {
+      ...speed.report,
+      parseConsumerRecordsPerSecond: 220_000,
+      mapAggregateConsumerRecordsPerSecond: 150_000,
+    };
+    const layers = { speed };
+    const p = peers({ layers, e2e: null });
+    const ceilings = p.filter((x) => x.ours.startsWith('ceiling'));
+    expect(ceilings.map((x) => [x.oursValue, x.value])).toEqual([
+      [220_000, 338_373],
+      [150_000, 338_373],
+    ]);
+    expect(ceilings[0]!.ratio).toBeCloseTo(220_000 / 338_373, 6);
+    const ratio = specFigures({ layers, e2e: null }).find((f) => f.measure.includes('bare kafkajs'));
+    expect(ratio?.note).toBe('a consumer that only JSON-parses each record reaches 0.65 of bare here');
+    // Older reports carry no ceilings: no rows, no note.
+    expect(report().peers.some((x) => x.ours.startsWith('ceiling'))).toBe(false);
+  });
 });
 
 describe('BENCH.md', () => {

@@ -1,4 +1,4 @@
-import { type Kafka, Partitioners, type Producer } from 'kafkajs';
+import { type Kafka, type Message, Partitioners, type Producer } from 'kafkajs';
 import type { ClickPublisher, OutgoingRecord } from '../click-publisher/types.ts';
 import { AdclickError, ErrorCodes } from '../errors/errors.ts';
 import type { Logger } from '../logger/logger.ts';
@@ -9,7 +9,16 @@ export interface KafkaClickPublisherOptions {
   maxPendingBytes?: number;
   /** How long one publish may take before it fails as unavailable (default 10 s). */
   publishTimeoutMs?: number;
+  /**
+   * Record bytes (key, value, headers) per produce request (default 768 KiB). A broker refuses a
+   * partition's batch larger than its `message.max.bytes` (1 MiB by default), and kafkajs sends
+   * one `send` as one request, so a larger publish is sent in several, one after the other.
+   */
+  maxSendBytes?: number;
 }
+
+/** Framing of one record in a batch (lengths, offsets, timestamps), counted on top of its bytes. */
+const RECORD_OVERHEAD_BYTES = 64;
 
 /**
  * `ClickPublisher` over a kafkajs idempotent producer with acks=all and Kafka's default
@@ -21,6 +30,7 @@ export class KafkaClickPublisher implements ClickPublisher {
   readonly #logger: Logger;
   readonly #maxPendingBytes: number;
   readonly #publishTimeoutMs: number;
+  readonly #maxSendBytes: number;
   #pending = 0;
   #connected = false;
 
@@ -34,6 +44,7 @@ export class KafkaClickPublisher implements ClickPublisher {
     this.#logger = logger.child({ component: 'kafka-click-publisher' });
     this.#maxPendingBytes = options.maxPendingBytes ?? 32 * 1024 * 1024;
     this.#publishTimeoutMs = options.publishTimeoutMs ?? 10_000;
+    this.#maxSendBytes = options.maxSendBytes ?? 768 * 1024;
     this.#producer.on(this.#producer.events.DISCONNECT, () => {
       this.#connected = false;
     });
@@ -85,23 +96,9 @@ export class KafkaClickPublisher implements ClickPublisher {
     let timer: NodeJS.Timeout | undefined;
     try {
       // Bytes stay pending until Kafka answers, even past our timeout, so backpressure sees them.
-      const send = this.#producer
-        .send({
-          topic,
-          acks: -1,
-          messages: records.map((r) => ({
-            key: r.key,
-            value:
-              typeof r.value === 'string'
-                ? r.value
-                : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
-            partition: r.partition,
-            headers: r.headers,
-          })),
-        })
-        .finally(() => {
-          this.#pending -= bytes;
-        });
+      const send = this.#sendInRequests(topic, records).finally(() => {
+        this.#pending -= bytes;
+      });
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(
           () =>
@@ -116,7 +113,8 @@ export class KafkaClickPublisher implements ClickPublisher {
         );
       });
       // A timed-out send may still complete later; the idempotent producer keeps that from
-      // writing twice, and the caller's retry of the same click_id is deduplicated downstream.
+      // writing twice, and the caller's retry of the same click_id is deduplicated downstream
+      // (as is a retry after a failure that left the first requests written).
       send.catch(() => undefined);
       await Promise.race([send, timeout]);
     } catch (error) {
@@ -125,4 +123,42 @@ export class KafkaClickPublisher implements ClickPublisher {
       clearTimeout(timer);
     }
   }
+
+  /** Sends the records in requests of at most `maxSendBytes`, in order (see the option). */
+  async #sendInRequests(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
+    let chunk: Message[] = [];
+    let chunkBytes = 0;
+    for (const r of records) {
+      const message = toMessage(r);
+      const size = messageBytes(message);
+      if (chunk.length > 0 && chunkBytes + size > this.#maxSendBytes) {
+        await this.#producer.send({ topic, acks: -1, messages: chunk });
+        chunk = [];
+        chunkBytes = 0;
+      }
+      chunk.push(message);
+      chunkBytes += size;
+    }
+    if (chunk.length > 0) await this.#producer.send({ topic, acks: -1, messages: chunk });
+  }
+}
+
+function toMessage(r: OutgoingRecord): Message {
+  return {
+    key: r.key,
+    value:
+      typeof r.value === 'string'
+        ? r.value
+        : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
+    partition: r.partition,
+    headers: r.headers,
+  };
+}
+
+function messageBytes(m: Message): number {
+  let size = RECORD_OVERHEAD_BYTES + Buffer.byteLength(m.value as string | Buffer);
+  if (typeof m.key === 'string') size += Buffer.byteLength(m.key);
+  for (const [k, v] of Object.entries(m.headers ?? {}))
+    size += Buffer.byteLength(k) + Buffer.byteLength(String(v));
+  return size;
 }

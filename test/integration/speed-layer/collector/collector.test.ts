@@ -8,6 +8,7 @@ import { kafkaOptionsFrom } from '../../../../shared/kafka/options.ts';
 import { silentLogger } from '../../../../shared/logger/logger.ts';
 import { partitionForKey } from '../../../../shared/partitioning/partition-for-key.ts';
 import { Collector } from '../../../../speed-layer/collector/collector.ts';
+import { COLLECTOR_DEFAULTS } from '../../../../speed-layer/collector/options.ts';
 import { MALFORMED_EVENTS, VALID_EVENT_JSON } from '../../../fixtures/malformed-events.ts';
 import { requireKafka, testConfig } from '../../../helpers/services.ts';
 
@@ -103,6 +104,28 @@ describe('collector on a real Kafka', () => {
       expect(r.value.ad_id).toBe(r.key);
     }
     expect(records.find((r) => r.value.click_id === 'c-0')?.value.country).toBe('KR');
+  });
+
+  it('accepts a body near its size limit whose clicks all go to one partition', async () => {
+    const topic = await testTopic(2);
+    const { post } = await startCollector(topic);
+    const base = JSON.parse(VALID_EVENT_JSON) as Record<string, unknown>;
+    const lines: string[] = [];
+    let bytes = 0;
+    while (lines.length < COLLECTOR_DEFAULTS.maxEvents) {
+      const line = JSON.stringify({ ...base, click_id: `big-${lines.length}`, ad_id: 'ad-hot' });
+      lines.push(line);
+      bytes += line.length + 1;
+    }
+    // More bytes for one partition than the broker takes in one batch (1 MiB by default).
+    expect(bytes).toBeGreaterThan(1.1 * 1024 * 1024);
+    expect(bytes).toBeLessThan(COLLECTOR_DEFAULTS.maxBodyBytes);
+    const res = await post(lines.join('\n'), 'application/x-ndjson');
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ accepted: lines.length, rejected: [] });
+    const records = await readAll(topic, lines.length);
+    expect(new Set(records.map((r) => r.value.click_id)).size).toBe(lines.length);
+    expect(new Set(records.map((r) => r.partition))).toEqual(new Set([partitionForKey('ad-hot', 2)]));
   });
 
   it('answers 503 with Retry-After when Kafka does not acknowledge in time', async () => {

@@ -72,7 +72,10 @@ export async function measureFreshness(o: FreshnessOptions): Promise<FreshnessRe
     while (polling || (pending.size > 0 && Date.now() < endedAt + DRAIN_WAIT_MS)) {
       await Promise.all(
         [...pending].map(async ([adId, p]) => {
-          const cells = await o.view.minuteCounts(adId, 'all', p.minute, p.minute + MINUTE_MS);
+          // A failed read (Cassandra busy under the load) is retried at the next poll.
+          const cells = await o.view
+            .minuteCounts(adId, 'all', p.minute, p.minute + MINUTE_MS)
+            .catch(() => [] as Array<{ count: number }>);
           if (!cells.some((c) => c.count >= 1) || !pending.delete(adId)) return;
           latencies.push(Date.now() - p.sentAt);
           samples[p.index]![1] = Date.now() - p.sentAt;
@@ -81,43 +84,48 @@ export async function measureFreshness(o: FreshnessOptions): Promise<FreshnessRe
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
   })();
-  while (Date.now() < startMs + o.seconds * 1000) {
-    const now = Date.now();
-    const batch: Array<{ key: string | null; value: string; partition: number }> = [];
-    while (!next.done && (next.value.event?.timestampMs ?? 0) <= now) {
-      batch.push({ key: next.value.key, value: next.value.value, partition: next.value.partition });
-      next = stream.next();
+  let liveSeconds = 0;
+  try {
+    while (Date.now() < startMs + o.seconds * 1000) {
+      const now = Date.now();
+      const batch: Array<{ key: string | null; value: string; partition: number }> = [];
+      while (!next.done && (next.value.event?.timestampMs ?? 0) <= now) {
+        batch.push({ key: next.value.key, value: next.value.value, partition: next.value.partition });
+        next = stream.next();
+      }
+      if (now >= nextProbeAt) {
+        nextProbeAt += o.probeEveryMs;
+        const adId = `probe-${o.runId}-${probes++}`;
+        const event = {
+          clickId: adId,
+          adId,
+          timestampMs: now,
+          userId: 'u-probe',
+          ip: '192.0.2.1',
+          country: 'US',
+        };
+        const record = {
+          key: adId,
+          value: JSON.stringify(toWire(event)),
+          partition: partitionForKey(adId, o.partitions),
+        };
+        pending.set(adId, { minute: minuteOf(now), sentAt: now, index: samples.length });
+        samples.push([now - startMs, null]);
+        await o.publisher.publish(o.topic, [record]);
+      }
+      if (batch.length > 0) {
+        liveRecords += batch.length;
+        await o.publisher.publish(o.topic, batch);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    if (now >= nextProbeAt) {
-      nextProbeAt += o.probeEveryMs;
-      const adId = `probe-${o.runId}-${probes++}`;
-      const event = {
-        clickId: adId,
-        adId,
-        timestampMs: now,
-        userId: 'u-probe',
-        ip: '192.0.2.1',
-        country: 'US',
-      };
-      const record = {
-        key: adId,
-        value: JSON.stringify(toWire(event)),
-        partition: partitionForKey(adId, o.partitions),
-      };
-      pending.set(adId, { minute: minuteOf(now), sentAt: now, index: samples.length });
-      samples.push([now - startMs, null]);
-      await o.publisher.publish(o.topic, [record]);
-    }
-    if (batch.length > 0) {
-      liveRecords += batch.length;
-      await o.publisher.publish(o.topic, batch);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    liveSeconds = (Date.now() - startMs) / 1000;
+  } finally {
+    // Also when producing failed: the poller stops before the error goes up.
+    endedAt = Date.now();
+    polling = false;
+    await poller;
   }
-  const liveSeconds = (Date.now() - startMs) / 1000;
-  endedAt = Date.now();
-  polling = false;
-  await poller;
   latencies.sort((a, b) => a - b);
   const pct = (q: number) =>
     latencies.length === 0

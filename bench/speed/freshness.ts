@@ -84,34 +84,40 @@ export async function measureFreshness(o: FreshnessOptions): Promise<FreshnessRe
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
   })();
-  let liveSeconds = 0;
-  try {
-    while (Date.now() < startMs + o.seconds * 1000) {
+  const until = startMs + o.seconds * 1000;
+  let producing = true;
+  // Probes go on their own clock: a background publish that takes a while must not delay them.
+  const probeLoop = async () => {
+    while (producing && Date.now() < until) {
+      const now = Date.now();
+      const adId = `probe-${o.runId}-${probes++}`;
+      const event = {
+        clickId: adId,
+        adId,
+        timestampMs: now,
+        userId: 'u-probe',
+        ip: '192.0.2.1',
+        country: 'US',
+      };
+      const record = {
+        key: adId,
+        value: JSON.stringify(toWire(event)),
+        partition: partitionForKey(adId, o.partitions),
+      };
+      pending.set(adId, { minute: minuteOf(now), sentAt: now, index: samples.length });
+      samples.push([now - startMs, null]);
+      await o.publisher.publish(o.topic, [record]);
+      nextProbeAt += o.probeEveryMs;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, nextProbeAt - Date.now())));
+    }
+  };
+  const streamLoop = async () => {
+    while (producing && Date.now() < until) {
       const now = Date.now();
       const batch: Array<{ key: string | null; value: string; partition: number }> = [];
       while (!next.done && (next.value.event?.timestampMs ?? 0) <= now) {
         batch.push({ key: next.value.key, value: next.value.value, partition: next.value.partition });
         next = stream.next();
-      }
-      if (now >= nextProbeAt) {
-        nextProbeAt += o.probeEveryMs;
-        const adId = `probe-${o.runId}-${probes++}`;
-        const event = {
-          clickId: adId,
-          adId,
-          timestampMs: now,
-          userId: 'u-probe',
-          ip: '192.0.2.1',
-          country: 'US',
-        };
-        const record = {
-          key: adId,
-          value: JSON.stringify(toWire(event)),
-          partition: partitionForKey(adId, o.partitions),
-        };
-        pending.set(adId, { minute: minuteOf(now), sentAt: now, index: samples.length });
-        samples.push([now - startMs, null]);
-        await o.publisher.publish(o.topic, [record]);
       }
       if (batch.length > 0) {
         liveRecords += batch.length;
@@ -119,9 +125,19 @@ export async function measureFreshness(o: FreshnessOptions): Promise<FreshnessRe
       }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+  };
+  let liveSeconds = 0;
+  try {
+    const stopOnFailure = (loop: Promise<void>) =>
+      loop.catch((error: unknown) => {
+        producing = false;
+        throw error;
+      });
+    await Promise.all([stopOnFailure(probeLoop()), stopOnFailure(streamLoop())]);
     liveSeconds = (Date.now() - startMs) / 1000;
   } finally {
     // Also when producing failed: the poller stops before the error goes up.
+    producing = false;
     endedAt = Date.now();
     polling = false;
     await poller;

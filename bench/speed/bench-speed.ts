@@ -38,6 +38,7 @@ import { KafkaClickPublisher } from '../../shared/kafka/kafka-click-publisher.ts
 import { createLogger } from '../../shared/logger/logger.ts';
 import { type FreshnessResult, measureFreshness } from './freshness.ts';
 import { measurePeers } from './peers.ts';
+import { measureCores } from './process-cpu.ts';
 import { type SpeedReport, writeSpeedReport } from './report.ts';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
@@ -281,6 +282,7 @@ async function main(): Promise<void> {
       description: `the speed layer's first partition claim; output: ${output.join('').slice(-1500)}`,
     });
     const firstSnapshot = performance.now();
+    const cores = measureCores(base.home, pid);
     const startedAfter = (firstSnapshot - spawned) / 1000;
     let progress = 0;
     await waitFor(
@@ -300,6 +302,10 @@ async function main(): Promise<void> {
       },
     );
     const seconds = (performance.now() - firstSnapshot) / 1000;
+    const backlogCores = cores.stop();
+    log(
+      `cores used over the backlog: speed layer ${backlogCores.speedLayer}, Cassandra ${backlogCores.cassandra}, Kafka ${backlogCores.kafka}`,
+    );
     log(`speed layer stages over the backlog: ${await stageTimes(output)}`);
     const backlogPeakRss = peakRss;
     const speedRate = produced.records / seconds;
@@ -355,6 +361,7 @@ async function main(): Promise<void> {
       targets: { recordsPerSecond: 50_000, vsBare: 0.8, rssMb: 1024, freshnessP99Ms: 2000 },
       measuredAt: new Date().toISOString(),
       speedLayerBacklogPeakRssMb: Math.round(backlogPeakRss),
+      backlogCores,
       speedLayerRssSamplesMb: rssSamples,
       liveSeconds: freshness?.liveSeconds ?? null,
       liveRecordsPerSecond:

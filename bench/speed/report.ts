@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CoresUsed } from './process-cpu.ts';
 
 /**
  * reports/bench-speed.json. Other tools read it (the combined `npm run bench`): fields are only
@@ -26,6 +27,8 @@ export interface SpeedReport {
   targets: { recordsPerSecond: number; vsBare: number; rssMb: number; freshnessP99Ms: number };
   measuredAt: string;
   speedLayerBacklogPeakRssMb: number;
+  /** Cores used over the backlog by the speed process and the local Cassandra and Kafka. */
+  backlogCores?: CoresUsed;
   /** RSS of the speed process once a second from its start to the end of the live phase. */
   speedLayerRssSamplesMb: number[];
   liveSeconds: number | null;
@@ -77,6 +80,10 @@ const FIELDS: Array<[string, string]> = [
   ['speedLayerStartupSeconds', 'spawn to first partition claim'],
   ['speedLayerPeakRssMb', 'peak RSS of the speed process over the whole run'],
   ['speedLayerBacklogPeakRssMb', 'peak RSS until the backlog was caught up'],
+  [
+    'backlogCores',
+    "cores used over the backlog (CPU seconds / wall seconds, from /proc) by the speed process and by the local Cassandra and Kafka that `adclick up` started (null when not local): how the machine's cores were shared",
+  ],
   ['speedLayerRssSamplesMb', 'RSS once a second, from spawn to the end of the live phase'],
   [
     'liveSeconds, liveRecordsPerSecond',
@@ -141,6 +148,11 @@ export function writeSpeedReport(dir: string, r: SpeedReport): void {
       `| speed layer, partitions assigned → caught up | ${r.speedLayerRecordsPerSecond} records/s | ≥ ${r.targets.recordsPerSecond} (${ok(r.speedLayerRecordsPerSecond >= r.targets.recordsPerSecond)}) |`,
       `| speed layer / bare consumer | ${r.speedLayerVsBare} | ≥ ${r.targets.vsBare} (${ok(r.speedLayerVsBare >= r.targets.vsBare)}) |`,
       `| speed layer peak RSS (backlog / whole run) | ${r.speedLayerBacklogPeakRssMb} / ${r.speedLayerPeakRssMb} MB | ≤ ${r.targets.rssMb} (${ok(r.speedLayerPeakRssMb <= r.targets.rssMb)}) |`,
+      ...(r.backlogCores === undefined
+        ? []
+        : [
+            `| cores used over the backlog: speed layer / Cassandra / Kafka | ${r.backlogCores.speedLayer ?? '-'} / ${r.backlogCores.cassandra ?? '-'} / ${r.backlogCores.kafka ?? '-'} | |`,
+          ]),
       `| speed layer start-up to partitions assigned | ${r.speedLayerStartupSeconds} s | |`,
       ...live,
       ...(r.replay == null

@@ -24,7 +24,24 @@ export interface DeadLetter {
   original: string | null;
   originalEncoding: 'utf8' | 'base64';
   rejectedAt: number;
+  /**
+   * Set when the letter whole would pass `MAX_DEAD_LETTER_BYTES` and the value is longer than
+   * `TRUNCATED_ORIGINAL_BYTES`: `original` then holds the value's first bytes, in base64, and
+   * `originalBytes` its full size.
+   * The whole record stays at its partition and offset, and in the lake's `rejected/`.
+   */
+  originalTruncated?: true;
+  originalBytes?: number;
 }
+
+/**
+ * Largest dead letter produced whole. The broker refuses a record above its `message.max.bytes`
+ * (1 MiB by default), and a click record near that size, escaped into JSON, would pass it: the
+ * letter could never be produced, so the partition could never move past the record.
+ */
+export const MAX_DEAD_LETTER_BYTES = 512 * 1024;
+/** What a larger letter keeps of its original (base64, which escaping cannot grow further). */
+export const TRUNCATED_ORIGINAL_BYTES = 256 * 1024;
 
 export type Mapped =
   | {
@@ -75,12 +92,24 @@ function rejected(record: ConsumedRecord, field: string | null, reason: string, 
     originalEncoding,
     rejectedAt: nowMs,
   };
+  let value = JSON.stringify(deadLetter);
+  if (record.value !== null && Buffer.byteLength(value) > MAX_DEAD_LETTER_BYTES) {
+    // Escaping can grow a small value past the bound too: that one is kept whole, in base64.
+    const bytes = record.value;
+    const kept = Math.min(bytes.byteLength, TRUNCATED_ORIGINAL_BYTES);
+    Object.assign(deadLetter, {
+      original: Buffer.from(bytes.buffer, bytes.byteOffset, kept).toString('base64'),
+      originalEncoding: 'base64',
+      ...(kept < bytes.byteLength ? { originalTruncated: true, originalBytes: bytes.byteLength } : {}),
+    });
+    value = JSON.stringify(deadLetter);
+  }
   return {
     kind: 'rejected',
     deadLetter,
     record: {
       key: record.key === null ? null : Buffer.from(record.key).toString('utf8'),
-      value: JSON.stringify(deadLetter),
+      value,
       headers: { 'x-adclick-source': `${record.topic}/${record.partition}/${record.offset}` },
     },
   };

@@ -2,8 +2,9 @@
  * The malformed-event table through both entry points of the running system (collector, speed
  * layer and API as `adclick` processes): the collector answers 202 naming each broken event's
  * field; records produced straight to Kafka become dead letters with the reason, the original
- * bytes and their partition/offset (also bytes that are not UTF-8, and a null value); none of
- * them is counted, and the valid clicks between and after them are counted exactly.
+ * bytes and their partition/offset (also bytes that are not UTF-8, a null value, and a record too
+ * large to dead-letter whole); none of them is counted, and the valid clicks between and after
+ * them are counted exactly.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { minuteOf } from '../../../shared/aggregation/time.ts';
@@ -12,6 +13,7 @@ import type { GeneratedRecord } from '../../../shared/generator/types.ts';
 import { createKafka, kafkaOptionsFrom } from '../../../shared/kafka/kafka.ts';
 import { silentLogger } from '../../../shared/logger/logger.ts';
 import { partitionForKey } from '../../../shared/partitioning/partition-for-key.ts';
+import { TRUNCATED_ORIGINAL_BYTES } from '../../../speed-layer/map/map-node.ts';
 import { MALFORMED_EVENTS } from '../../fixtures/malformed-events.ts';
 import { PIPELINE_PARTITIONS, type Pipeline, startPipeline } from '../../helpers/pipeline.ts';
 import { readTopic } from '../../helpers/pipeline-topics.ts';
@@ -143,7 +145,7 @@ describe('malformed events through the running system', () => {
     }
   });
 
-  it('dead-letters records that are not text at all: invalid UTF-8 (original in base64) and a null value', async () => {
+  it('dead-letters records that are not text at all: invalid UTF-8 (original in base64), a null value, and one near the size limit (original cut)', async () => {
     const kafka = createKafka(kafkaOptionsFrom(p.config, { clientId: 'test-bad-bytes' }), silentLogger());
     const producer = kafka.producer();
     await producer.connect();
@@ -160,8 +162,28 @@ describe('malformed events through the running system', () => {
     } finally {
       await producer.disconnect();
     }
-    const letters = await readTopic(p.config, p.config.kafka.dlqTopic, MALFORMED_EVENTS.length + 2);
-    expect(letters).toHaveLength(MALFORMED_EVENTS.length + 2);
+    // Near the broker's record limit, and not UTF-8: in base64 the letter whole would pass it.
+    const huge = Buffer.alloc(900 * 1024, 0xff);
+    const hugeProducer = kafka.producer();
+    await hugeProducer.connect();
+    try {
+      await hugeProducer.send({
+        topic: p.config.kafka.topic,
+        acks: -1,
+        messages: [{ partition: 0, value: huge }],
+      });
+    } finally {
+      await hugeProducer.disconnect();
+    }
+    const letters = await readTopic(p.config, p.config.kafka.dlqTopic, MALFORMED_EVENTS.length + 3);
+    expect(letters).toHaveLength(MALFORMED_EVENTS.length + 3);
+    const cut = letters.find((l) => l.originalTruncated === true);
+    expect(cut, JSON.stringify(letters.slice(-3)).slice(0, 2000)).toMatchObject({
+      partition: 0,
+      originalEncoding: 'base64',
+      originalBytes: huge.byteLength,
+    });
+    expect(Buffer.from(String(cut!.original), 'base64')).toEqual(huge.subarray(0, TRUNCATED_ORIGINAL_BYTES));
     const binary = letters.find((l) => l.originalEncoding === 'base64');
     expect(binary, JSON.stringify(letters.slice(-2))).toMatchObject({
       original: bytes.toString('base64'),
@@ -171,6 +193,7 @@ describe('malformed events through the running system', () => {
     const empty = letters.find((l) => l.original === null);
     expect(empty, JSON.stringify(letters.slice(-2))).toMatchObject({ partition: 0 });
     expect(Number(empty!.offset)).toBe(Number(binary!.offset) + 1);
+    expect(Number(cut!.offset)).toBe(Number(empty!.offset) + 1);
   });
 
   it('counts none of them, and every valid click before, between and after them exactly once', async () => {

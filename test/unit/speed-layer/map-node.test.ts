@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { partitionForKey } from '../../../shared/partitioning/partition-for-key.ts';
-import { type DeadLetter, mapRecord } from '../../../speed-layer/map/map-node.ts';
+import {
+  type DeadLetter,
+  MAX_DEAD_LETTER_BYTES,
+  mapRecord,
+  TRUNCATED_ORIGINAL_BYTES,
+} from '../../../speed-layer/map/map-node.ts';
 import { MALFORMED_EVENTS, VALID_EVENT_JSON } from '../../fixtures/malformed-events.ts';
 
 const record = (value: Uint8Array | null, partition = 0) => ({
@@ -49,5 +54,34 @@ describe('map node', () => {
     expect(mapRecord(record(Buffer.from(VALID_EVENT_JSON), (home + 1) % 12), 12)).toMatchObject({
       misKeyed: true,
     });
+  });
+});
+
+describe('map node: dead letters the broker would refuse', () => {
+  it('keeps a letter under the bound: the original cut to its first bytes, in base64, with its size', () => {
+    const value = Buffer.alloc(900 * 1024, 'x');
+    const mapped = mapRecord(record(value), 12);
+    if (mapped.kind !== 'rejected') throw new Error('expected a dead letter');
+    expect(Buffer.byteLength(String(mapped.record.value))).toBeLessThanOrEqual(MAX_DEAD_LETTER_BYTES);
+    expect(mapped.deadLetter).toMatchObject({
+      originalEncoding: 'base64',
+      originalTruncated: true,
+      originalBytes: value.byteLength,
+      offset: '42',
+    });
+    expect(mapped.deadLetter.reason).toMatch(/921600 bytes/);
+    expect(Buffer.from(mapped.deadLetter.original!, 'base64')).toEqual(
+      value.subarray(0, TRUNCATED_ORIGINAL_BYTES),
+    );
+  });
+
+  it('keeps a small value whose escaped text passes the bound whole, in base64', () => {
+    // Control characters escape to six bytes each in JSON.
+    const value = Buffer.alloc(100 * 1024, 0x01);
+    const mapped = mapRecord(record(value), 12);
+    if (mapped.kind !== 'rejected') throw new Error('expected a dead letter');
+    expect(Buffer.byteLength(String(mapped.record.value))).toBeLessThanOrEqual(MAX_DEAD_LETTER_BYTES);
+    expect(mapped.deadLetter.originalTruncated).toBeUndefined();
+    expect(Buffer.from(mapped.deadLetter.original!, 'base64')).toEqual(value);
   });
 });

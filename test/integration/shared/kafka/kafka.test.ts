@@ -6,6 +6,7 @@ import { parseClick, toWire } from '../../../../shared/click-event/click-event.t
 import type { ClickEvent } from '../../../../shared/click-event/types.ts';
 import { AdclickError, ErrorCodes } from '../../../../shared/errors/errors.ts';
 import { createKafka, ensureTopics, translateKafkaError } from '../../../../shared/kafka/kafka.ts';
+import { KafkaClickPublisher } from '../../../../shared/kafka/kafka-click-publisher.ts';
 import { kafkaOptionsFrom } from '../../../../shared/kafka/options.ts';
 import { silentLogger } from '../../../../shared/logger/logger.ts';
 import { closedPort } from '../../../helpers/ports.ts';
@@ -29,6 +30,25 @@ async function testTopic(name: string, numPartitions: number): Promise<string> {
   const result = await ensureTopics(admin, [{ topic, numPartitions }]);
   expect(result.created).toEqual([topic]);
   return topic;
+}
+
+/** The topic's records from its beginning, in order, once `expected` arrived (a consumer per call). */
+async function readBack(
+  topic: string,
+  expected: number,
+): Promise<Array<{ key: string | undefined; value: string }>> {
+  const received: Array<{ key: string | undefined; value: string }> = [];
+  const consumer = kafka.consumer({ groupId: `${topic}-group` });
+  await consumer.connect();
+  onTestFinished(() => consumer.disconnect());
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      received.push({ key: message.key?.toString(), value: message.value?.toString() ?? '' });
+    },
+  });
+  await waitFor(() => received.length >= expected, { timeoutMs: 30_000, description: `${expected} records` });
+  return received;
 }
 
 beforeAll(async () => {
@@ -71,17 +91,7 @@ describe('Kafka through shared/kafka', () => {
       messages: [{ key: click.adId, value: JSON.stringify(toWire(click)) }],
     });
 
-    const received: Array<{ key: string | undefined; value: string }> = [];
-    const consumer = kafka.consumer({ groupId: `${topic}-group` });
-    await consumer.connect();
-    onTestFinished(() => consumer.disconnect());
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        received.push({ key: message.key?.toString(), value: message.value?.toString() ?? '' });
-      },
-    });
-    await waitFor(() => received.length > 0, { timeoutMs: 30_000, description: 'the click to be consumed' });
+    const received = await readBack(topic, 1);
 
     expect(received).toHaveLength(1);
     expect(received[0]?.key).toBe(click.adId);
@@ -109,5 +119,26 @@ describe('Kafka through shared/kafka', () => {
     expect(error?.code).toBe(ErrorCodes.UNAVAILABLE);
     expect(error?.retryable).toBe(true);
     expect(error?.message).toMatch(/^connecting failed: /);
+  });
+});
+
+describe('KafkaClickPublisher', () => {
+  it('publishes more records to one partition than one produce request may carry, in order', async () => {
+    const topic = await testTopic('big-publish', 1);
+    const publisher = new KafkaClickPublisher(kafka, logger);
+    onTestFinished(() => publisher.close());
+    await publisher.start();
+    // ~3 MiB for one partition: three times the broker's default message.max.bytes (1 MiB).
+    const padding = 'x'.repeat(1000);
+    const records = Array.from({ length: 3000 }, (_, i) => ({
+      key: 'ad-1',
+      value: JSON.stringify({ i, padding }),
+      partition: 0,
+    }));
+    await publisher.publish(topic, records);
+    expect(publisher.pendingBytes()).toBe(0);
+
+    const received = await readBack(topic, records.length);
+    expect(received.map((r) => (JSON.parse(r.value) as { i: number }).i)).toEqual(records.map((_, i) => i));
   });
 });

@@ -27,8 +27,8 @@ export interface DeadLetter {
   /**
    * Set when the letter whole would pass `MAX_DEAD_LETTER_BYTES` and the value is longer than
    * `TRUNCATED_ORIGINAL_BYTES`: `original` then holds the value's first bytes, in base64, and
-   * `originalBytes` its full size.
-   * The whole record stays at its partition and offset, and in the lake's `rejected/`.
+   * `originalBytes` its full size. The whole record stays at its partition and offset, and in
+   * the lake's `rejected/`.
    */
   originalTruncated?: true;
   originalBytes?: number;

@@ -10,15 +10,17 @@ export interface KafkaClickPublisherOptions {
   /** How long one publish may take before it fails as unavailable (default 10 s). */
   publishTimeoutMs?: number;
   /**
-   * Record bytes (key, value, headers) per produce request (default 768 KiB). A broker refuses a
-   * partition's batch larger than its `message.max.bytes` (1 MiB by default), and kafkajs sends
-   * one `send` as one request, so a larger publish is sent in several, one after the other.
+   * Record bytes (key, value, headers) per partition per produce request (default 768 KiB). A
+   * broker refuses a partition's batch larger than its `message.max.bytes` (1 MiB by default),
+   * and kafkajs sends one `send` as one request, so a larger publish is sent in several.
    */
   maxSendBytes?: number;
 }
 
 /** Framing of one record in a batch (lengths, offsets, timestamps), counted on top of its bytes. */
 const RECORD_OVERHEAD_BYTES = 64;
+/** Bytes of one request over all partitions, well under the broker's `socket.request.max.bytes` (100 MiB). */
+const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
 
 /**
  * `ClickPublisher` over a kafkajs idempotent producer with acks=all and Kafka's default
@@ -124,20 +126,42 @@ export class KafkaClickPublisher implements ClickPublisher {
     }
   }
 
-  /** Sends the records in requests of at most `maxSendBytes`, in order (see the option). */
+  /**
+   * Sends the records in order, in requests that hold at most `maxSendBytes` for any one partition
+   * and `MAX_REQUEST_BYTES` in all. Records without an explicit partition may land in any one, so
+   * they count toward every partition. Bounding per partition keeps a request to a dozen
+   * partitions large: requests go one after the other, each waiting for its acknowledgement.
+   */
   async #sendInRequests(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
     let chunk: Message[] = [];
     let chunkBytes = 0;
+    const explicit = new Map<number, number>();
+    let largestExplicit = 0;
+    let anywhere = 0;
     for (const r of records) {
       const message = toMessage(r);
       const size = messageBytes(message);
-      if (chunk.length > 0 && chunkBytes + size > this.#maxSendBytes) {
+      const partitionBytes =
+        (r.partition === undefined ? largestExplicit : (explicit.get(r.partition) ?? 0)) + anywhere;
+      if (
+        chunk.length > 0 &&
+        (partitionBytes + size > this.#maxSendBytes || chunkBytes + size > MAX_REQUEST_BYTES)
+      ) {
         await this.#producer.send({ topic, acks: -1, messages: chunk });
         chunk = [];
         chunkBytes = 0;
+        explicit.clear();
+        largestExplicit = 0;
+        anywhere = 0;
       }
       chunk.push(message);
       chunkBytes += size;
+      if (r.partition === undefined) anywhere += size;
+      else {
+        const bytes = (explicit.get(r.partition) ?? 0) + size;
+        explicit.set(r.partition, bytes);
+        largestExplicit = Math.max(largestExplicit, bytes);
+      }
     }
     if (chunk.length > 0) await this.#producer.send({ topic, acks: -1, messages: chunk });
   }

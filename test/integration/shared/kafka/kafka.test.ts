@@ -141,4 +141,29 @@ describe('KafkaClickPublisher', () => {
     const received = await readBack(topic, records.length);
     expect(received.map((r) => (JSON.parse(r.value) as { i: number }).i)).toEqual(records.map((_, i) => i));
   });
+
+  it('publishes megabytes to several partitions, with and without an explicit one, each in order', async () => {
+    const topic = await testTopic('big-mixed', 4);
+    const publisher = new KafkaClickPublisher(kafka, logger);
+    onTestFinished(() => publisher.close());
+    await publisher.start();
+    const padding = 'y'.repeat(1000);
+    // 1,500 records (~1.5 MiB) for each of partitions 0-3, and 1,500 keyed ones the partitioner places.
+    const records = Array.from({ length: 7500 }, (_, i) => ({
+      key: i % 5 === 4 ? `ad-${i % 7}` : `p-${i % 5}`,
+      value: JSON.stringify({ i, padding }),
+      ...(i % 5 === 4 ? {} : { partition: i % 5 }),
+    }));
+    await publisher.publish(topic, records);
+    const received = await readBack(topic, records.length);
+    const byKey = new Map<string, number[]>();
+    for (const r of received) {
+      const list = byKey.get(r.key ?? '') ?? [];
+      list.push((JSON.parse(r.value) as { i: number }).i);
+      byKey.set(r.key ?? '', list);
+    }
+    expect([...byKey.values()].reduce((n, l) => n + l.length, 0)).toBe(records.length);
+    // One key lives in one partition: its records arrive in the order they were published.
+    for (const [key, order] of byKey) expect(order, key).toEqual([...order].sort((a, b) => a - b));
+  });
 });

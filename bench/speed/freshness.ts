@@ -2,6 +2,7 @@ import type { ViewReader } from '../../shared/aggregate-store/types.ts';
 import { MINUTE_MS, minuteOf } from '../../shared/aggregation/time.ts';
 import { toWire } from '../../shared/click-event/click-event.ts';
 import type { ClickPublisher } from '../../shared/click-publisher/types.ts';
+import { isRetryable } from '../../shared/errors/errors.ts';
 import { generateClicks } from '../../shared/generator/generator.ts';
 import { partitionForKey } from '../../shared/partitioning/partition-for-key.ts';
 
@@ -38,6 +39,8 @@ export interface FreshnessResult {
 
 const POLL_MS = 50;
 const DRAIN_WAIT_MS = 15_000;
+/** Background records per publish at most (a second at the SPEC peak; ~9 MB, far below the producer's bound). */
+const STREAM_BATCH_RECORDS = 50_000;
 
 /**
  * Produces a live stream paced by event time (each record is sent once the wall clock reaches its
@@ -89,24 +92,36 @@ export async function measureFreshness(o: FreshnessOptions): Promise<FreshnessRe
   // Probes go on their own clock: a background publish that takes a while must not delay them.
   const probeLoop = async () => {
     while (producing && Date.now() < until) {
-      const now = Date.now();
       const adId = `probe-${o.runId}-${probes++}`;
-      const event = {
-        clickId: adId,
-        adId,
-        timestampMs: now,
-        userId: 'u-probe',
-        ip: '192.0.2.1',
-        country: 'US',
-      };
-      const record = {
-        key: adId,
-        value: JSON.stringify(toWire(event)),
-        partition: partitionForKey(adId, o.partitions),
-      };
-      pending.set(adId, { minute: minuteOf(now), sentAt: now, index: samples.length });
-      samples.push([now - startMs, null]);
-      await o.publisher.publish(o.topic, [record]);
+      for (;;) {
+        const now = Date.now();
+        const event = {
+          clickId: adId,
+          adId,
+          timestampMs: now,
+          userId: 'u-probe',
+          ip: '192.0.2.1',
+          country: 'US',
+        };
+        const record = {
+          key: adId,
+          value: JSON.stringify(toWire(event)),
+          partition: partitionForKey(adId, o.partitions),
+        };
+        const index = samples.length;
+        pending.set(adId, { minute: minuteOf(now), sentAt: now, index });
+        samples.push([now - startMs, null]);
+        try {
+          await o.publisher.publish(o.topic, [record]);
+          break;
+        } catch (error) {
+          // Refused while the background stream fills the producer: sent again, timed from then.
+          if (!isRetryable(error)) throw error;
+          pending.delete(adId);
+          samples.splice(index, 1);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      }
       nextProbeAt += o.probeEveryMs;
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, nextProbeAt - Date.now())));
     }
@@ -115,7 +130,12 @@ export async function measureFreshness(o: FreshnessOptions): Promise<FreshnessRe
     while (producing && Date.now() < until) {
       const now = Date.now();
       const batch: Array<{ key: string | null; value: string; partition: number }> = [];
-      while (!next.done && (next.value.event?.timestampMs ?? 0) <= now) {
+      // Bounded, so a stream that fell behind does not fill the producer the probes share.
+      while (
+        !next.done &&
+        (next.value.event?.timestampMs ?? 0) <= now &&
+        batch.length < STREAM_BATCH_RECORDS
+      ) {
         batch.push({ key: next.value.key, value: next.value.value, partition: next.value.partition });
         next = stream.next();
       }

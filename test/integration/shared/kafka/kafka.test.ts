@@ -123,11 +123,17 @@ describe('Kafka through shared/kafka', () => {
 });
 
 describe('KafkaClickPublisher', () => {
-  it('publishes more records to one partition than one produce request may carry, in order', async () => {
-    const topic = await testTopic('big-publish', 1);
+  /** A started publisher, closed when the test ends. */
+  async function startedPublisher(): Promise<KafkaClickPublisher> {
     const publisher = new KafkaClickPublisher(kafka, logger);
     onTestFinished(() => publisher.close());
     await publisher.start();
+    return publisher;
+  }
+
+  it('publishes more records to one partition than one produce request may carry, in order', async () => {
+    const topic = await testTopic('big-publish', 1);
+    const publisher = await startedPublisher();
     // ~3 MiB for one partition: three times the broker's default message.max.bytes (1 MiB).
     const padding = 'x'.repeat(1000);
     const records = Array.from({ length: 3000 }, (_, i) => ({
@@ -144,9 +150,7 @@ describe('KafkaClickPublisher', () => {
 
   it('publishes megabytes to several partitions, with and without an explicit one, each in order', async () => {
     const topic = await testTopic('big-mixed', 4);
-    const publisher = new KafkaClickPublisher(kafka, logger);
-    onTestFinished(() => publisher.close());
-    await publisher.start();
+    const publisher = await startedPublisher();
     const padding = 'y'.repeat(1000);
     // 1,500 records (~1.5 MiB) for each of partitions 0-3, and 1,500 keyed ones the partitioner places.
     const records = Array.from({ length: 7500 }, (_, i) => ({

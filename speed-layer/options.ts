@@ -1,6 +1,8 @@
 import { type AggregationDefinition, definitionFrom } from '../shared/aggregation/definition.ts';
+import { MINUTE_MS } from '../shared/aggregation/time.ts';
 import type { AdclickConfig } from '../shared/config/types.ts';
 import { AdclickError, ErrorCodes } from '../shared/errors/errors.ts';
+import type { AggregateOptions } from './aggregate/state-types.ts';
 
 /** Settings of the speed layer process. */
 export interface SpeedLayerOptions {
@@ -90,6 +92,18 @@ export function speedOptionsFrom(
     maxHeapMb: SPEED_DEFAULTS.maxHeapMb,
     metrics: { host: config.bindHost, port: config.ports.metrics },
     ...overrides,
+  };
+}
+
+/** The aggregate node's settings for the speed layer's options (one set for every partition). */
+export function aggregateOptionsOf(o: SpeedLayerOptions): AggregateOptions {
+  return {
+    definition: o.definition,
+    allowedLatenessMs: o.allowedLatenessMs,
+    idleTimeoutMs: o.idleTimeoutMs,
+    retainMs: o.retainMinutes * MINUTE_MS,
+    // Re-keyed clicks are counted in their ad's partition only.
+    keyedByAd: o.rekey,
   };
 }
 

@@ -2,7 +2,6 @@ import { getHeapStatistics } from 'node:v8';
 import { Hono } from 'hono';
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { SpeedViewStore } from '../shared/aggregate-store/types.ts';
-import { MINUTE_MS } from '../shared/aggregation/time.ts';
 import type { ClickPublisher } from '../shared/click-publisher/types.ts';
 import { ensureTopics, translateKafkaError } from '../shared/kafka/kafka.ts';
 import type { Lifecycle } from '../shared/lifecycle/types.ts';
@@ -15,7 +14,7 @@ import { BackpressureGate } from './flush/backpressure.ts';
 import { FlushPipeline, type MergedCells } from './flush/flush-pipeline.ts';
 import { type Listening, listen } from './http/listen.ts';
 import { SpeedMetrics } from './metrics/speed-metrics.ts';
-import { type SpeedLayerOptions, validateSpeedOptions } from './options.ts';
+import { aggregateOptionsOf, type SpeedLayerOptions, validateSpeedOptions } from './options.ts';
 import type { GlobalTopLists } from './reduce/types.ts';
 
 /** Longest wait of a fetch (see the consumer's settings in `start`). */
@@ -77,14 +76,7 @@ export class SpeedLayer implements Lifecycle {
     this.#deps = deps;
     this.metrics = deps.metrics ?? new SpeedMetrics();
     this.#log = deps.logger.child({ component: 'speed-layer', group: options.groupId });
-    this.#states = new PartitionStates({
-      definition: options.definition,
-      allowedLatenessMs: options.allowedLatenessMs,
-      idleTimeoutMs: options.idleTimeoutMs,
-      retainMs: options.retainMinutes * MINUTE_MS,
-      // Re-keyed clicks are counted in their ad's partition only.
-      keyedByAd: options.rekey,
-    });
+    this.#states = new PartitionStates(aggregateOptionsOf(options));
     this.#partitions = new PartitionSnapshots({
       topic: options.topic,
       groupId: options.groupId,

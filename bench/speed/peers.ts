@@ -1,10 +1,9 @@
 import type { Batch, Kafka } from 'kafkajs';
-import { MINUTE_MS } from '../../shared/aggregation/time.ts';
 import { waitFor } from '../../shared/async/wait-for.ts';
 import type { AdclickConfig } from '../../shared/config/types.ts';
 import { PartitionState } from '../../speed-layer/aggregate/partition-state.ts';
 import { mapRecord } from '../../speed-layer/map/map-node.ts';
-import { speedOptionsFrom } from '../../speed-layer/options.ts';
+import { aggregateOptionsOf, speedOptionsFrom } from '../../speed-layer/options.ts';
 
 /**
  * Read rates of the same topic by kafkajs consumers doing ever more of the speed layer's work in
@@ -73,13 +72,7 @@ export async function measurePeers(
     }
   });
   const options = speedOptionsFrom(config);
-  const aggregate = {
-    definition: options.definition,
-    allowedLatenessMs: options.allowedLatenessMs,
-    idleTimeoutMs: options.idleTimeoutMs,
-    retainMs: options.retainMinutes * MINUTE_MS,
-    keyedByAd: options.rekey,
-  };
+  const aggregate = aggregateOptionsOf(options);
   const states = new Map<number, PartitionState>();
   const mapAggregate = await consumeAll(kafka, topic, `${groupPrefix}-map`, records, timeoutMs, (batch) => {
     let state = states.get(batch.partition);

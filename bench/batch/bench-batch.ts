@@ -6,8 +6,9 @@
  * 1. compares the two Parquet writers (DuckDB, parquetjs-lite) on `--writer-rows` archiver rows;
  * 2. generates `--clicks` book-shaped clicks (Zipf ads, 8 countries, 5% duplicates, 1% late) into
  *    local Parquet files of one hour with the DuckDB writer;
- * 3. times the bare DuckDB peer query and the project's recompute engine (as the batch layer runs
- *    it, `agg/` Parquet included), two rounds each, alternating, best round counted;
+ * 3. times the bare DuckDB peer query, the same query with the batch layer's dedup rule (first
+ *    copy in Kafka order, to show what that rule costs) and the project's recompute engine (as the
+ *    batch layer runs it, `agg/` Parquet included), two rounds each, alternating, best round counted;
  * 4. writes the hour's batch view (the cells of its first minutes, up to `--cassandra-cells`, and
  *    every top list) to a throwaway Cassandra keyspace through CassandraBatchViewStore;
  * and writes reports/bench-batch.json and reports/bench-batch.md.
@@ -113,6 +114,7 @@ async function main(): Promise<void> {
     // by other work on a shared machine, so before/after comparisons can use them.
     const peerCpu: number[] = [];
     const projectCpu: number[] = [];
+    const firstCopyRounds: number[] = [];
     const loadBefore = loadavg()[0] ?? 0;
     let peer = { seconds: 0, cells: 0, clicks: 0 };
     let result: HourAggregates | undefined;
@@ -124,6 +126,9 @@ async function main(): Promise<void> {
       peerCpu.push(cpuSeconds(cpu));
       peerRounds.push(peer.seconds);
       log(`round ${round}: peer query ${peer.seconds.toFixed(2)} s (${peer.cells} cells)`);
+      const firstCopy = await timePeer(lake.files, 'first-copy');
+      firstCopyRounds.push(firstCopy.seconds);
+      log(`round ${round}: peer query, first copy in Kafka order ${firstCopy.seconds.toFixed(2)} s`);
       result = undefined;
       // The last round's engine stays open: the hour's cells are read from it for the view write.
       await engine?.close();
@@ -206,6 +211,10 @@ async function main(): Promise<void> {
         cells: peer.cells,
         clicks: peer.clicks,
       },
+      firstCopyPeer: {
+        roundsSeconds: firstCopyRounds.map((s) => Number(s.toFixed(2))),
+        clicksPerSecond: Math.round(lake.rows / Math.min(...firstCopyRounds)),
+      },
       recompute: {
         roundsSeconds: projectRounds.map((s) => Number(s.toFixed(2))),
         roundsCpuSeconds: projectCpu.map((s) => Number(s.toFixed(2))),
@@ -215,6 +224,7 @@ async function main(): Promise<void> {
         stagesSeconds: stages,
       },
       recomputeVsPeerTime: Number((projectBest / peerBest).toFixed(3)),
+      recomputeVsFirstCopyPeerTime: Number((projectBest / Math.min(...firstCopyRounds)).toFixed(3)),
       recomputeVsPeerCpu: Number((Math.min(...projectCpu) / Math.min(...peerCpu)).toFixed(3)),
       loadAverage: { before: Number(loadBefore.toFixed(2)), after: Number((loadavg()[0] ?? 0).toFixed(2)) },
       cassandra: {

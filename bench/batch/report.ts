@@ -23,6 +23,11 @@ export interface BatchReport {
     cells: number;
     clicks: number;
   };
+  /**
+   * The peer query with the batch layer's dedup rule (first copy in Kafka order) instead of
+   * `any_value`: how much of the gap to the peer that rule alone costs.
+   */
+  firstCopyPeer: { roundsSeconds: number[]; clicksPerSecond: number };
   recompute: {
     roundsSeconds: number[];
     roundsCpuSeconds: number[];
@@ -33,6 +38,8 @@ export interface BatchReport {
     stagesSeconds: Record<string, number>;
   };
   recomputeVsPeerTime: number;
+  /** Recompute best time over the first-copy peer's best time (reported, not judged). */
+  recomputeVsFirstCopyPeerTime: number;
   /** Best-round CPU seconds, recompute over peer: the comparison that survives a busy machine. */
   recomputeVsPeerCpu: number;
   /** 1-minute load average when the timed rounds started and after the Cassandra write. */
@@ -83,12 +90,16 @@ export function writeReports(dir: string, report: BatchReport): void {
     `Aggregation: slices \`all\` + ${r.definition.dimensions.join(', ')}; top-${r.definition.topN} over windows of ${r.definition.windowsMinutes.join(', ')} min.`,
     'Rates are raw rows read per second (duplicates included); recompute and peer are the best of',
     `${r.recompute.roundsSeconds.length} alternating rounds (recompute ${r.recompute.roundsSeconds.join(' / ')} s, peer ${r.peer.roundsSeconds.join(' / ')} s).`,
+    'The peer keeps any copy of a duplicated click (`any_value`), so a click_id reused with another ad',
+    'or time could land on either from one run to the next; the recompute keeps the first copy in Kafka',
+    'order, so every run gives the same answer. The second peer row prices that rule alone.',
     '',
     '| measure | value | target |',
     '| --- | --- | --- |',
     ...writerRows,
     `| lake generation (generator + DuckDB writer, ${r.files} files) | ${r.lakeWrite.seconds} s, writer ${int(r.lakeWrite.writerRowsPerSecond)} rows/s | |`,
     `| bare DuckDB query: dedup + per-minute × slice cells | ${int(r.peer.clicksPerSecond)} clicks/s (${int(r.peer.cells)} cells) | (peer) |`,
+    `| the same query keeping the first copy of a click in Kafka order (the batch layer's rule: \`arg_min\`, not \`any_value\`) | ${int(r.firstCopyPeer.clicksPerSecond)} clicks/s (${r.firstCopyPeer.roundsSeconds.join(' / ')} s; recompute / this: ${r.recomputeVsFirstCopyPeerTime}×) | (reported) |`,
     `| recompute engine: dedup, cells, top-N lists, agg/ Parquet, candidate cells read into Node | ${int(r.recompute.clicksPerSecond)} clicks/s (${int(r.recompute.cells)} cells, ${int(r.recompute.topLists)} top lists) | |`,
     `| recompute time / peer time | ${r.recomputeVsPeerTime}× | ≤ ${r.targets.recomputeVsPeerTime}× (${ok(r.recomputeVsPeerTime <= r.targets.recomputeVsPeerTime)}) |`,
     `| recompute CPU / peer CPU (best rounds: ${Math.min(...r.recompute.roundsCpuSeconds)} / ${Math.min(...r.peer.roundsCpuSeconds)} s) | ${r.recomputeVsPeerCpu}× | (noise check) |`,

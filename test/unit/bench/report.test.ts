@@ -175,6 +175,33 @@ describe('SPEC C figures from the layer reports and the end-to-end run', () => {
     // Older reports carry no ceilings: no rows, no note.
     expect(report().peers.some((x) => x.ours.startsWith('ceiling'))).toBe(false);
   });
+
+  it('adds the first-copy DuckDB peer of newer batch reports, and what it costs to the ratio', () => {
+    const batch = fixture('bench-batch');
+    const { peer, recompute: ours } = batch.report as {
+      peer: { clicksPerSecond: number };
+      recompute: typeof peer;
+    };
+    const peerRate = peer.clicksPerSecond;
+    const recompute = ours.clicksPerSecond;
+    batch.report = {
+      ...batch.report,
+      firstCopyPeer: { roundsSeconds: [4, 4.2], clicksPerSecond: peerRate / 1.2 },
+    };
+    const parts = { layers: { batch }, e2e: null };
+    const row = peers(parts).find((x) => x.peer.includes('first copy'));
+    expect([row?.value, row?.oursValue]).toEqual([peerRate / 1.2, recompute]);
+    expect(row?.ratio).toBeCloseTo(recompute / (peerRate / 1.2), 6);
+    const ratio = specFigures(parts).find(
+      (f) => f.measure === 'batch recompute time / bare DuckDB query time',
+    );
+    expect(ratio?.note).toBe(
+      "the peer's own query keeping the first copy in Kafka order, as the recompute does, takes 1.2× its time here",
+    );
+    // Older reports carry no such peer: no row, no note.
+    expect(report().peers.some((x) => x.peer.includes('first copy'))).toBe(false);
+    expect(report().figures.find((f) => f.measure.startsWith('batch recompute time'))?.note).toBeUndefined();
+  });
 });
 
 describe('BENCH.md', () => {

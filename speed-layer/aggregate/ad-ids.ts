@@ -2,10 +2,11 @@
  * One partition's ad ids as small integers, so its closed minutes (`FrozenCells`) store an index
  * per cell instead of a string: every minute of the retention shares one copy of each id.
  *
- * The table only grows while the partition's state lives (it is rebuilt from the snapshot on a
- * restore or rebalance, holding only the retained minutes' ads). With rekeying, an ad lives in
- * one partition, so the tables of all partitions together hold about one entry per ad of the
- * catalogue seen since the state was built.
+ * A table only grows; the partition's state replaces it by a smaller one when many of its ids
+ * are no longer used by any retained minute (`PartitionState`, pruning), and a restore or
+ * rebalance builds it anew from the retained minutes. With rekeying, an ad lives in one
+ * partition, so the tables of all partitions together hold about one entry per ad of the last
+ * hour or so.
  */
 export class AdIds {
   readonly #index = new Map<string, number>();

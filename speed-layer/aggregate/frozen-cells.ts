@@ -55,6 +55,34 @@ export class FrozenCells implements ReadonlyMap<string, number> {
     return new FrozenCells(ads, sorted.length, bytes.slice(0, at), skip);
   }
 
+  /**
+   * The same cells indexed by another table: `remap[i]` is the new index of old index `i`, and
+   * must increase with `i` over the cells' indexes, so the order holds and no sort is needed
+   * (the ad id table's pruning, `PartitionState`).
+   */
+  remapped(ads: AdIds, remap: Int32Array): FrozenCells {
+    const bytes = new Uint8Array(this.#bytes.length + this.size * 5);
+    const skip = new Int32Array(this.#skip.length);
+    const cursor = { at: 0 };
+    let at = 0;
+    let index = -1;
+    let previous = -1;
+    for (let i = 0; i < this.size; i++) {
+      index += readVarint(this.#bytes, cursor);
+      const count = readVarint(this.#bytes, cursor);
+      const next = remap[index]!;
+      if (!(next > previous)) throw new RangeError(`ad index ${index} remapped out of order`);
+      if (i % BLOCK === 0) {
+        skip[(i / BLOCK) * 2] = previous;
+        skip[(i / BLOCK) * 2 + 1] = at;
+      }
+      at = writeVarint(bytes, at, next - previous);
+      at = writeVarint(bytes, at, count);
+      previous = next;
+    }
+    return new FrozenCells(ads, this.size, bytes.slice(0, at), skip);
+  }
+
   get(adId: string): number | undefined {
     const target = this.#ads.indexOf(adId);
     if (target === undefined || this.size === 0) return undefined;

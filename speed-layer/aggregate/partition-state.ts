@@ -18,6 +18,12 @@ const LATE_IDS_KEPT = 10_000;
 /** Cells frozen per plan over all partitions: bounds the pause after a peak minute closed. */
 export const FREEZE_CELLS_PER_PLAN = 200_000;
 
+/**
+ * Ad ids a partition's table holds before it is first checked for ids no retained minute uses
+ * (`AggregateOptions.adIdsCheckFrom` overrides it): below this the table costs a few MB at most.
+ */
+export const AD_IDS_CHECK_FROM = 65_536;
+
 /** What is left of one plan's `FREEZE_CELLS_PER_PLAN`. */
 export interface FreezeBudget {
   cells: number;
@@ -47,8 +53,11 @@ export class PartitionState {
   /** Records wait in Kafka behind the last one consumed (see `setLagging`). */
   #lagging = false;
   readonly #minutes = new Map<number, MinuteState>();
-  /** Ad ids of the closed minutes' compact cells. */
-  readonly #ads = new AdIds();
+  /** Ad ids of the closed minutes' compact cells (replaced when pruned, see `#pruneAdIds`). */
+  #ads = new AdIds();
+  /** Table size at which `#pruneAdIds` looks again. */
+  #nextAdIdsCheck: number;
+  #adIdsPrunes = 0;
   readonly #lateIds = new Set<string>();
   /** Closed minutes whose ids are dropped and whose slices are not all frozen yet. */
   readonly #freezing = new Set<number>();
@@ -59,6 +68,12 @@ export class PartitionState {
     this.partition = partition;
     this.#options = options;
     this.#lastEventWallMs = nowMs;
+    this.#nextAdIdsCheck = options.adIdsCheckFrom ?? AD_IDS_CHECK_FROM;
+  }
+
+  /** How many times the ad id table was rebuilt without its unused ids. */
+  get adIdsPrunes(): number {
+    return this.#adIdsPrunes;
   }
 
   /** The partition's ad ids as small integers (its frozen minutes' and the ranker's index). */
@@ -157,6 +172,65 @@ export class PartitionState {
         this.#freezing.delete(minute);
       }
     }
+    if (this.#ads.size >= this.#nextAdIdsCheck) this.#pruneAdIds(freeze);
+  }
+
+  /**
+   * Rebuilds the ad id table without the ids no retained minute uses, once a third of it is such.
+   * An id stays in the table while the state lives, so ads that come and go (a catalogue that
+   * changes over days, cold ads clicked once) would grow it, and the ranker's per-ad arrays sized
+   * to it, without bound. Looked at only when the table has grown by a quarter since the last
+   * look: one pass over the retained cells (a few ns each).
+   *
+   * The new table keeps the used ids in their old order, so each closed minute is re-encoded
+   * with its indexes mapped, without a sort. Each minute's slice map is replaced, not changed,
+   * so a holder of the old one (a closing burst being written) keeps reading the same values
+   * through the old table; the partition's ranker sees the new table and starts over from the
+   * retained minutes, as after a restore. At most once per plan, and only in a plan that froze
+   * nothing (`freeze` is then used up), so it never adds to a closing burst's pause.
+   */
+  #pruneAdIds(freeze: FreezeBudget): void {
+    if (freeze.cells < FREEZE_CELLS_PER_PLAN) return;
+    const old = this.#ads;
+    const remap = new Int32Array(old.size).fill(-1);
+    let inUse = 0;
+    const mark = (index: number) => {
+      if (remap[index] === -1) {
+        remap[index] = 0;
+        inUse++;
+      }
+    };
+    for (const state of this.#minutes.values()) {
+      for (const cells of state.counts.values()) {
+        if (cells instanceof FrozenCells && cells.indexedBy(old)) cells.forEachIndexed(mark);
+        else {
+          for (const adId of cells.keys()) {
+            const index = old.indexOf(adId);
+            if (index !== undefined) mark(index);
+          }
+        }
+      }
+    }
+    const from = this.#options.adIdsCheckFrom ?? AD_IDS_CHECK_FROM;
+    if (inUse * 3 > old.size * 2) {
+      this.#nextAdIdsCheck = Math.max(from, Math.ceil(old.size * 1.25));
+      return;
+    }
+    const ads = new AdIds();
+    for (let i = 0; i < remap.length; i++) if (remap[i] === 0) remap[i] = ads.intern(old.at(i));
+    for (const state of this.#minutes.values()) {
+      let counts: SliceCounts | undefined;
+      for (const [slice, cells] of state.counts) {
+        if (!(cells instanceof FrozenCells)) continue;
+        counts ??= new Map(state.counts);
+        counts.set(slice, cells.indexedBy(old) ? cells.remapped(ads, remap) : FrozenCells.from(cells, ads));
+      }
+      if (counts !== undefined) state.counts = counts;
+    }
+    this.#ads = ads;
+    this.#adIdsPrunes++;
+    this.#nextAdIdsCheck = Math.max(from, Math.ceil(inUse * 1.5));
+    freeze.cells = 0;
   }
 
   /** Cells changed since the previous `drainChanges` (what the next plan will write). */

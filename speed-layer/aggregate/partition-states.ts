@@ -262,7 +262,8 @@ export class PartitionStates {
     const start = this.#rankings++ % Math.max(1, changedByState.length);
     for (const [state, own] of [...changedByState.slice(start), ...changedByState.slice(0, start)]) {
       let ranker = this.#rankers.get(state);
-      if (ranker === undefined) {
+      // A ranker indexes its sums by the partition's ad id table: a pruned table needs a new one.
+      if (ranker === undefined || !ranker.indexes(state.adIds)) {
         ranker = new WindowRanker(state, windowsMinutes, this.#topN);
         this.#rankers.set(state, ranker);
       }

@@ -27,6 +27,11 @@ export interface AggregateOptions {
    * partition held (tuning; default `SUMS_BUDGET`).
    */
   sumsBudget?: number;
+  /**
+   * Ad ids a partition's table holds before it is first checked for ids no retained minute uses
+   * (tuning, for tests; default `AD_IDS_CHECK_FROM`).
+   */
+  adIdsCheckFrom?: number;
 }
 
 /**

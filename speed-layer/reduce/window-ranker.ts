@@ -90,6 +90,11 @@ export class WindowRanker {
     this.#n = n;
   }
 
+  /** Whether the ranker's sums are indexed by `ads` (the partition's table when it was made). */
+  indexes(ads: AdIds): boolean {
+    return this.#ads === ads;
+  }
+
   /** Window ends ranked, and how many of those rankings summed every ad (the costly path). */
   get rankings(): { ends: number; fullScans: number } {
     return { ends: this.#endsRanked, fullScans: this.#fullScans };

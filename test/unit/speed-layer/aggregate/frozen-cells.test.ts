@@ -64,4 +64,35 @@ describe('FrozenCells', () => {
     expect(() => FrozenCells.from(new Map([['a', 2 ** 32]]), new AdIds())).toThrow(RangeError);
     expect(() => FrozenCells.from(new Map([['a', 1.5]]), new AdIds())).toThrow(RangeError);
   });
+  it('re-indexes against a pruned table: same cells, lookups and absences; the old one unchanged', () => {
+    const old = new AdIds();
+    const kept = FrozenCells.from(minute(20_000, 11), old);
+    const gone = FrozenCells.from(minute(20_000, 12), old);
+    // The pruned table keeps the ids `kept` uses, in their old order.
+    const remap = new Int32Array(old.size).fill(-1);
+    kept.forEachIndexed((index) => {
+      remap[index] = 0;
+    });
+    const ads = new AdIds();
+    for (let i = 0; i < remap.length; i++) if (remap[i] === 0) remap[i] = ads.intern(old.at(i));
+    expect(ads.size).toBeLessThan(old.size);
+    const moved = kept.remapped(ads, remap);
+    expect(moved.indexedBy(ads)).toBe(true);
+    expect(new Map(moved)).toEqual(new Map(kept));
+    for (const [adId, count] of kept) expect(moved.get(adId)).toBe(count);
+    for (const adId of gone.keys()) if (!kept.has(adId)) expect(moved.get(adId)).toBeUndefined();
+    const indexes: number[] = [];
+    moved.forEachIndexed((index) => indexes.push(index));
+    expect(indexes.map((i) => ads.at(i))).toEqual([...kept.keys()]);
+    // The old cells still read through the old table (a holder may be writing them).
+    expect(kept.indexedBy(old)).toBe(true);
+    expect(new Map(gone)).toEqual(minute(20_000, 12));
+    // A mapping that would reorder the cells is refused, not encoded wrong.
+    expect(() =>
+      kept.remapped(
+        ads,
+        remap.map((v) => (v >= 0 ? remap.length - v : v)),
+      ),
+    ).toThrow(RangeError);
+  });
 });

@@ -278,8 +278,10 @@ export class SpeedLayer implements Lifecycle {
       this.#partitions.take(seq);
     }
     for (const p of this.#states.partitions()) {
-      const wm = this.#states.get(p).watermarkMs;
+      const state = this.#states.get(p);
+      const wm = state.watermarkMs;
       if (Number.isFinite(wm)) this.metrics.watermarkDelay.set({ partition: String(p) }, (now - wm) / 1000);
+      this.metrics.adIds.set({ partition: String(p) }, state.adIds.size);
     }
     return seq;
   }

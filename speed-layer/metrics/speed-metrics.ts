@@ -102,6 +102,12 @@ export class SpeedMetrics {
     help: 'Times fetching from Kafka was stopped because writes to the speed view were behind',
     registers: [this.registry],
   });
+  readonly adIds = new Gauge({
+    name: 'adclick_speed_ad_ids',
+    help: "Ad ids in a partition's table (its retained minutes' ads; drops when unused ones are pruned)",
+    labelNames: ['partition'],
+    registers: [this.registry],
+  });
   readonly pendingRows = new Gauge({
     name: 'adclick_speed_pending_rows',
     help: 'Rows waiting to be written to the speed view (changed cells, top-list rows, closed-minute markers)',

@@ -61,6 +61,19 @@ describe('speed layer against Kafka and Cassandra', () => {
       const late = (await speed.metrics.late.get()).values[0]?.value ?? 0;
       expect(late).toBe(recount.late.size);
       expect(recount.late.size).toBeGreaterThan(10);
+      // Each partition's ad id table holds some of its own ads, never more than it was sent.
+      const sent = new Map<string, Set<string>>();
+      for (const r of records) {
+        if (r.event === undefined) continue;
+        const ads = sent.get(String(r.partition)) ?? new Set<string>();
+        sent.set(String(r.partition), ads.add(r.event.adId));
+      }
+      const tables = (await speed.metrics.adIds.get()).values;
+      expect(tables.map((v) => v.labels.partition).sort()).toEqual([...sent.keys()].sort());
+      for (const v of tables) {
+        expect(v.value).toBeGreaterThan(0);
+        expect(v.value).toBeLessThanOrEqual(sent.get(String(v.labels.partition))!.size);
+      }
 
       const malformed = records.map((r, i) => ({ r, i })).filter(({ r }) => r.kind === 'malformed');
       expect(malformed.length).toBeGreaterThan(10);

@@ -48,7 +48,7 @@ export function cellsSql(input: {
   // Kafka order as one fixed-width number (partition in the high bits): arg_min over it is much
   // cheaper than over a struct of the two, and over a BIGINT cheaper than over a HUGEINT.
   const kafkaOrder = input.packedOrder
-    ? `(kafka_partition::BIGINT << ${OFFSET_BITS}) + kafka_offset`
+    ? PACKED_KAFKA_ORDER
     : '(kafka_partition::HUGEINT << 64) + kafka_offset';
   const picked = [
     ['ad_id', 'ad_id'],
@@ -78,6 +78,11 @@ ${dims.map((d) => `UNION ALL\n${slice(d)}`).join('\n')}`;
 /** Offsets below 2^47 (140 trillion) and partitions below 2^16 pack into one non-negative BIGINT. */
 const OFFSET_BITS = 47;
 const PARTITION_BITS = 16;
+/**
+ * Kafka order as one BIGINT, partition in the high bits, for files where `packedKafkaOrderFits`:
+ * the dedup's `arg_min` key (and the bench's first-copy peer's).
+ */
+export const PACKED_KAFKA_ORDER = `(kafka_partition::BIGINT << ${OFFSET_BITS}) + kafka_offset`;
 
 /**
  * Min and max of `kafka_partition` and `kafka_offset` over the files, from their Parquet footers'

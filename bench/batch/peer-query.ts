@@ -1,4 +1,5 @@
 import { closeDuckDb, openDuckDb, sqlStringList } from '../../batch-layer/duckdb/duckdb.ts';
+import { PACKED_KAFKA_ORDER } from '../../batch-layer/recompute/cells-sql.ts';
 
 /** How a peer query keeps one copy of each click_id. */
 export type PeerDedup = 'any' | 'first-copy';
@@ -16,9 +17,7 @@ export type PeerDedup = 'any' | 'first-copy';
  */
 export function peerSql(files: readonly string[], dedup: PeerDedup = 'any'): string {
   const pick = (column: string) =>
-    dedup === 'any'
-      ? `any_value(${column})`
-      : `arg_min(${column}, (kafka_partition::BIGINT << 47) + kafka_offset)`;
+    dedup === 'any' ? `any_value(${column})` : `arg_min(${column}, ${PACKED_KAFKA_ORDER})`;
   return `CREATE OR REPLACE TEMP TABLE peer AS
 WITH d AS (
   SELECT click_id, ${pick('ad_id')} AS ad_id, ${pick('country')} AS country,

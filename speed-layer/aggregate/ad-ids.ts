@@ -7,8 +7,8 @@ const DECODED = 1 << 16;
  *
  * Compact, because a table holds most of an hour's ads (about a million over the partitions of
  * one instance at the SPEC's rates): the ids' characters one byte each in one buffer (ad ids are
- * ASCII, SPEC A1), where they end, and an open-addressing hash index of 32-bit slots — ~25 bytes
- * an id where a Map of strings and an array took ~80.
+ * ASCII, SPEC A1), where they end, and an open-addressing hash index of 32-bit slots — ~35 bytes
+ * an id with the arrays' growth room, where a Map of strings and an array took ~90.
  *
  * A table only grows; the partition's state replaces it by a smaller one when many of its ids
  * are no longer used by any retained minute (`PartitionState`, pruning), and a restore or
@@ -34,13 +34,9 @@ export class AdIds {
 
   /** The id's index, adding the id if it is new. */
   intern(adId: string): number {
-    const hash = hashOf(adId);
-    const mask = this.#slots.length - 1;
-    let slot = hash & mask;
-    for (let held = this.#slots[slot]!; held !== 0; held = this.#slots[slot]!) {
-      if (this.#equals(held - 1, adId)) return held - 1;
-      slot = (slot + 1) & mask;
-    }
+    const slot = this.#slotOf(adId);
+    const held = this.#slots[slot]!;
+    if (held !== 0) return held - 1;
     const index = this.#append(adId);
     this.#slots[slot] = index + 1;
     if (this.#size * 2 > this.#slots.length) this.#rehash();
@@ -49,13 +45,8 @@ export class AdIds {
 
   /** The id's index, or undefined if it was never interned. */
   indexOf(adId: string): number | undefined {
-    const mask = this.#slots.length - 1;
-    let slot = hashOf(adId) & mask;
-    for (let held = this.#slots[slot]!; held !== 0; held = this.#slots[slot]!) {
-      if (this.#equals(held - 1, adId)) return held - 1;
-      slot = (slot + 1) & mask;
-    }
-    return undefined;
+    const held = this.#slots[this.#slotOf(adId)]!;
+    return held === 0 ? undefined : held - 1;
   }
 
   /** The id at an index returned by `intern`. */
@@ -63,15 +54,30 @@ export class AdIds {
     if (!(index >= 0 && index < this.#size)) throw new RangeError(`no ad id at index ${index}`);
     const cached = index & (DECODED - 1);
     if (this.#decodedIndex[cached] === index) return this.#decoded[cached]!;
-    const start = index === 0 ? 0 : this.#ends[index - 1]!;
-    const id = this.#chars.toString('latin1', start, this.#ends[index]!);
+    const id = this.#chars.toString('latin1', this.#start(index), this.#ends[index]!);
     this.#decoded[cached] = id;
     this.#decodedIndex[cached] = index;
     return id;
   }
 
+  /** The slot holding `adId`, or the empty slot where it would go. */
+  #slotOf(adId: string): number {
+    const mask = this.#slots.length - 1;
+    let slot = hashOf(adId) & mask;
+    for (let held = this.#slots[slot]!; held !== 0; held = this.#slots[slot]!) {
+      if (this.#equals(held - 1, adId)) return slot;
+      slot = (slot + 1) & mask;
+    }
+    return slot;
+  }
+
+  /** Where the id at `index` starts in `#chars`. */
+  #start(index: number): number {
+    return index === 0 ? 0 : this.#ends[index - 1]!;
+  }
+
   #equals(index: number, adId: string): boolean {
-    const start = index === 0 ? 0 : this.#ends[index - 1]!;
+    const start = this.#start(index);
     if (this.#ends[index]! - start !== adId.length) return false;
     const chars = this.#chars;
     for (let i = 0; i < adId.length; i++) if (chars[start + i] !== adId.charCodeAt(i)) return false;
@@ -105,8 +111,7 @@ export class AdIds {
     const slots = new Int32Array(this.#slots.length * 2);
     const mask = slots.length - 1;
     for (let index = 0; index < this.#size; index++) {
-      const start = index === 0 ? 0 : this.#ends[index - 1]!;
-      let slot = hashOfChars(this.#chars, start, this.#ends[index]!) & mask;
+      let slot = hashOfChars(this.#chars, this.#start(index), this.#ends[index]!) & mask;
       while (slots[slot] !== 0) slot = (slot + 1) & mask;
       slots[slot] = index + 1;
     }

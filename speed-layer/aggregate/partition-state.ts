@@ -55,6 +55,8 @@ export class PartitionState {
   readonly #minutes = new Map<number, MinuteState>();
   /** Ad ids of the closed minutes' compact cells (replaced when pruned, see `#pruneAdIds`). */
   #ads = new AdIds();
+  /** Table size of `#pruneAdIds`'s first look, and the least of any later one. */
+  readonly #adIdsCheckFrom: number;
   /** Table size at which `#pruneAdIds` looks again. */
   #nextAdIdsCheck: number;
   #adIdsPrunes = 0;
@@ -68,7 +70,8 @@ export class PartitionState {
     this.partition = partition;
     this.#options = options;
     this.#lastEventWallMs = nowMs;
-    this.#nextAdIdsCheck = options.adIdsCheckFrom ?? AD_IDS_CHECK_FROM;
+    this.#adIdsCheckFrom = options.adIdsCheckFrom ?? AD_IDS_CHECK_FROM;
+    this.#nextAdIdsCheck = this.#adIdsCheckFrom;
   }
 
   /** How many times the ad id table was rebuilt without its unused ids. */
@@ -211,9 +214,8 @@ export class PartitionState {
         }
       }
     }
-    const from = this.#options.adIdsCheckFrom ?? AD_IDS_CHECK_FROM;
     if (inUse * 3 > old.size * 2) {
-      this.#nextAdIdsCheck = Math.max(from, Math.ceil(old.size * 1.25));
+      this.#nextAdIdsCheck = Math.max(this.#adIdsCheckFrom, Math.ceil(old.size * 1.25));
       return;
     }
     const ads = new AdIds();
@@ -229,7 +231,7 @@ export class PartitionState {
     }
     this.#ads = ads;
     this.#adIdsPrunes++;
-    this.#nextAdIdsCheck = Math.max(from, Math.ceil(inUse * 1.5));
+    this.#nextAdIdsCheck = Math.max(this.#adIdsCheckFrom, Math.ceil(inUse * 1.5));
     freeze.cells = 0;
   }
 
